@@ -1,0 +1,85 @@
+import { ObjectId, type Collection, type Db, type Document, type Filter } from 'mongodb';
+import type { ConnectionDoc } from '../domain/connection.ts';
+import type { DiscoveredProduct } from '../domain/products.ts';
+import type { ExistingListing } from '../domain/reconcile-plan.ts';
+
+export type DocId = string | ObjectId;
+
+export interface ConnectionRecord extends ConnectionDoc {
+  _id: DocId;
+  sync?: Document;
+}
+
+export interface ListingRecord extends ExistingListing<DocId> {
+  [field: string]: unknown;
+}
+
+/** One page of products discovered by a run, kept only until that run's reconcile has read it. */
+export interface StagedPage {
+  _id: string;
+  run_id: string;
+  entity_type: string;
+  page: number;
+  items: DiscoveredProduct[];
+  created_at: Date;
+}
+
+export interface Collections {
+  connections: Collection<ConnectionRecord>;
+  listings: Collection<ListingRecord>;
+  staging: Collection<StagedPage>;
+  syncRuns: Collection<Document>;
+}
+
+export function collections(db: Db): Collections {
+  return {
+    connections: db.collection<ConnectionRecord>('connections'),
+    listings: db.collection<ListingRecord>('listings'),
+    staging: db.collection<StagedPage>('sync_staging'),
+    syncRuns: db.collection('sync_runs'),
+  };
+}
+
+/**
+ * Connection ids reach us as strings, while the app may store ObjectIds. The exact `{_id}` filter is
+ * tried first because it is the one filter every server (FerretDB included) answers from an index.
+ */
+export function connectionIdFilters(connectionId: string): Filter<ConnectionRecord>[] {
+  const filters: Filter<ConnectionRecord>[] = [{ _id: connectionId }];
+  if (/^[0-9a-f]{24}$/i.test(connectionId)) filters.push({ _id: new ObjectId(connectionId) });
+  return filters;
+}
+
+export interface IndexReport {
+  uniqueLinkedListing: 'partial' | 'plain';
+}
+
+/**
+ * Linked rows must be unique per (team_id, entity_id) so concurrent syncs of one team can never import a
+ * product twice. MongoDB gets a partial index (unlinked rows have no entity_id and must not collide);
+ * FerretDB has no partial indexes, but there a document missing the field never collides, so the plain
+ * unique index behaves the same for our rows.
+ */
+export async function ensureIndexes(db: Db): Promise<IndexReport> {
+  const c = collections(db);
+  let uniqueLinkedListing: IndexReport['uniqueLinkedListing'] = 'partial';
+  try {
+    await c.listings.createIndex(
+      { team_id: 1, entity_id: 1 },
+      { name: 'team_entity_unique', unique: true, partialFilterExpression: { entity_id: { $type: 'string' } } },
+    );
+  } catch (err) {
+    if (!isNotImplemented(err)) throw err;
+    uniqueLinkedListing = 'plain';
+    await c.listings.createIndex({ team_id: 1, entity_id: 1 }, { name: 'team_entity_unique', unique: true });
+  }
+  await c.listings.createIndex({ team_id: 1, status: 1 }, { name: 'team_status' });
+  await c.staging.createIndex({ run_id: 1 }, { name: 'run' });
+  await c.connections.createIndex({ provider: 1 }, { name: 'provider' });
+  return { uniqueLinkedListing };
+}
+
+function isNotImplemented(err: unknown): boolean {
+  const e = err as { code?: number; codeName?: string; message?: string };
+  return e.code === 238 || e.codeName === 'NotImplemented' || /not ?implemented|partialFilterExpression/i.test(e.message ?? '');
+}

@@ -1,0 +1,107 @@
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { NativeConnectionOptions } from '@temporalio/worker';
+import { DEFAULT_TASK_QUEUE } from './shared/types.ts';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface Config {
+  temporal: {
+    connection: Pick<NativeConnectionOptions, 'address' | 'apiKey' | 'tls' | 'metadata'>;
+    namespace: string;
+    taskQueue: string;
+    /** Base URL of the Web UI, for links printed by the CLI and the demo. */
+    uiUrl: string | null;
+  };
+  mongo: { uri: string; dbName: string };
+  aws: { region: string };
+  worker: {
+    maxConcurrentActivities: number;
+    maxConcurrentLocalActivities: number;
+    maxConcurrentWorkflowTasks: number;
+    maxCachedWorkflows: number;
+    roleSessionCacheSize: number;
+    metricsBindAddress: string | null;
+    logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  };
+  syncAll: {
+    /** Children running at once. AWS quotas are per seller account, so this is bounded by the worker, not AWS. */
+    concurrency: number;
+    /** Connections per SyncAll run before it continues as new, keeping each history small. */
+    batchSize: number;
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and validates the whole configuration once; every problem is reported at the same time. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name}=${raw} must be an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  };
+
+  let temporal: ReturnType<typeof loadClientConnectConfig> | undefined;
+  try {
+    const overrideEnvVars = Object.fromEntries(
+      Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    );
+    temporal = loadClientConnectConfig({ overrideEnvVars });
+  } catch (err) {
+    problems.push(`Temporal client configuration: ${(err as Error).message}`);
+  }
+
+  const mongoUri = env.MONGODB_URI ?? '';
+  let dbName = 'listing_sync';
+  if (!mongoUri) problems.push('MONGODB_URI is not set (e.g. mongodb://127.0.0.1:27017/listing_sync)');
+  else {
+    try {
+      const path = new URL(mongoUri.replace(/^mongodb(\+srv)?:\/\/[^/]*/, 'http://host')).pathname.slice(1);
+      if (path) dbName = decodeURIComponent(path);
+    } catch {
+      problems.push('MONGODB_URI is not a valid MongoDB connection string');
+    }
+  }
+
+  const logLevel = (env.LOG_LEVEL ?? 'INFO').toUpperCase();
+  if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) problems.push(`LOG_LEVEL=${env.LOG_LEVEL} must be DEBUG, INFO, WARN or ERROR`);
+
+  const config: Config = {
+    temporal: {
+      connection: {
+        address: temporal?.connectionOptions.address ?? 'localhost:7233',
+        apiKey: temporal?.connectionOptions.apiKey,
+        tls: temporal?.connectionOptions.tls,
+        metadata: temporal?.connectionOptions.metadata,
+      },
+      namespace: temporal?.namespace ?? 'default',
+      taskQueue: env.TEMPORAL_TASK_QUEUE || DEFAULT_TASK_QUEUE,
+      uiUrl: env.TEMPORAL_UI_URL?.replace(/\/$/, '') || null,
+    },
+    mongo: { uri: mongoUri, dbName },
+    aws: { region: env.AWS_REGION || 'us-east-1' },
+    worker: {
+      maxConcurrentActivities: int('WORKER_MAX_ACTIVITIES', 100, 1, 10_000),
+      maxConcurrentLocalActivities: int('WORKER_MAX_LOCAL_ACTIVITIES', 200, 1, 10_000),
+      maxConcurrentWorkflowTasks: int('WORKER_MAX_WORKFLOW_TASKS', 40, 2, 1_000),
+      maxCachedWorkflows: int('WORKER_MAX_CACHED_WORKFLOWS', 400, 0, 100_000),
+      roleSessionCacheSize: int('ROLE_SESSION_CACHE_SIZE', 2_000, 10, 1_000_000),
+      metricsBindAddress: env.METRICS_BIND_ADDRESS || null,
+      logLevel: logLevel as Config['worker']['logLevel'],
+    },
+    syncAll: {
+      concurrency: int('SYNC_ALL_CONCURRENCY', 50, 1, 1_000),
+      batchSize: int('SYNC_ALL_BATCH_SIZE', 1_000, 10, 2_000),
+    },
+  };
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  return config;
+}

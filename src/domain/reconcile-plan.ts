@@ -1,0 +1,192 @@
+import { catalogTypeFor, type CatalogType } from './entity-types.ts';
+import { normalizeTitle, type DiscoveredProduct } from './products.ts';
+import { importStatusFor } from './visibility.ts';
+
+/** The fields of a listing row the reconcile reads; every other field belongs to the app. */
+export interface ExistingListing<Id = unknown> {
+  _id: Id;
+  entity_id?: string | null;
+  title?: string | null;
+  status?: string | null;
+  aws_visibility?: string | null;
+  aws_last_modified?: Date | null;
+}
+
+export interface AwsMetadataSet {
+  aws_visibility: string;
+  aws_last_modified: Date | null;
+  last_synced_at: Date;
+}
+
+export interface LinkSet extends AwsMetadataSet {
+  entity_id: string;
+  catalog_type: CatalogType;
+}
+
+export interface NewListing {
+  team_id: string;
+  connection_id: string;
+  entity_id: string;
+  title: string;
+  catalog_type: CatalogType;
+  aws_visibility: string;
+  aws_last_modified: Date | null;
+  status: 'published' | 'complete';
+  published_at: Date | null;
+  last_synced_at: Date;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface AmbiguousTitle {
+  title: string;
+  listing_ids: string[];
+  entity_ids: string[];
+}
+
+export interface ReconcileCounts {
+  total_aws: number;
+  matched: number;
+  updated: number;
+  auto_linked: number;
+  imported: number;
+}
+
+export interface ReconcilePlan<Id = unknown> {
+  updates: Array<{ _id: Id; set: AwsMetadataSet }>;
+  links: Array<{ _id: Id; set: LinkSet }>;
+  inserts: NewListing[];
+  ambiguous: AmbiguousTitle[];
+  counts: ReconcileCounts;
+}
+
+export interface PlanInput<Id> {
+  teamId: string;
+  connectionId: string;
+  products: readonly DiscoveredProduct[];
+  /** The team's rows that are linked to one of `products`, or published and unlinked. Others are ignored. */
+  listings: readonly ExistingListing<Id>[];
+  now: Date;
+}
+
+/**
+ * The seed's three passes as a pure function. It decides every write up front so the activity can
+ * apply them in one bulk write, and so a re-run over an unchanged catalog plans no writes at all.
+ */
+export function planReconcile<Id>(input: PlanInput<Id>): ReconcilePlan<Id> {
+  const { now } = input;
+  const products = dedupeByEntityId(input.products);
+  const byEntityId = new Map<string, ExistingListing<Id>[]>();
+  const unlinkedPublished: ExistingListing<Id>[] = [];
+  for (const row of input.listings) {
+    if (row.entity_id) {
+      const rows = byEntityId.get(row.entity_id);
+      if (rows) rows.push(row);
+      else byEntityId.set(row.entity_id, [row]);
+    } else if (row.status === 'published' && typeof row.title === 'string') {
+      unlinkedPublished.push(row);
+    }
+  }
+
+  const plan: ReconcilePlan<Id> = {
+    updates: [],
+    links: [],
+    inserts: [],
+    ambiguous: [],
+    counts: { total_aws: products.length, matched: 0, updated: 0, auto_linked: 0, imported: 0 },
+  };
+
+  // Pass 1: update existing rows, and only the ones whose AWS metadata moved.
+  const unmatched: DiscoveredProduct[] = [];
+  for (const product of products) {
+    const rows = byEntityId.get(product.entityId);
+    if (!rows) {
+      unmatched.push(product);
+      continue;
+    }
+    plan.counts.matched += 1;
+    const set = metadataSet(product, now);
+    const changedRows = rows.filter((row) => metadataChanged(row, set));
+    for (const row of changedRows) plan.updates.push({ _id: row._id, set });
+    if (changedRows.length > 0) plan.counts.updated += 1;
+  }
+
+  // Pass 2: auto-link published, unlinked rows by title; a title shared on either side is left to a person.
+  const rowsByTitle = groupBy(unlinkedPublished, (row) => normalizeTitle(row.title ?? ''));
+  const productsByTitle = groupBy(unmatched, (product) => normalizeTitle(product.name));
+  const toImport: DiscoveredProduct[] = [];
+  for (const [title, titleProducts] of productsByTitle) {
+    const rows = rowsByTitle.get(title);
+    if (!rows || title === '') {
+      toImport.push(...titleProducts);
+      continue;
+    }
+    const [row] = rows;
+    const [product] = titleProducts;
+    if (rows.length === 1 && titleProducts.length === 1 && row && product) {
+      plan.links.push({
+        _id: row._id,
+        set: { ...metadataSet(product, now), entity_id: product.entityId, catalog_type: catalogTypeFor(product.entityType) },
+      });
+      plan.counts.auto_linked += 1;
+    } else {
+      plan.ambiguous.push({
+        title: titleProducts[0]?.name ?? title,
+        listing_ids: rows.map((r) => String(r._id)),
+        entity_ids: titleProducts.map((p) => p.entityId),
+      });
+    }
+  }
+
+  // Pass 3: import what is left.
+  for (const product of toImport) {
+    const status = importStatusFor(product.visibility);
+    plan.inserts.push({
+      team_id: input.teamId,
+      connection_id: input.connectionId,
+      entity_id: product.entityId,
+      title: product.name,
+      catalog_type: catalogTypeFor(product.entityType),
+      aws_visibility: product.visibility,
+      aws_last_modified: toDate(product.lastModified),
+      status,
+      published_at: status === 'published' ? now : null,
+      last_synced_at: now,
+      created_at: now,
+      updated_at: now,
+    });
+  }
+  plan.counts.imported = plan.inserts.length;
+  return plan;
+}
+
+function metadataSet(product: DiscoveredProduct, now: Date): AwsMetadataSet {
+  return { aws_visibility: product.visibility, aws_last_modified: toDate(product.lastModified), last_synced_at: now };
+}
+
+function metadataChanged(row: ExistingListing, set: AwsMetadataSet): boolean {
+  const before = row.aws_last_modified instanceof Date ? row.aws_last_modified.getTime() : null;
+  const after = set.aws_last_modified ? set.aws_last_modified.getTime() : null;
+  return row.aws_visibility !== set.aws_visibility || before !== after;
+}
+
+function toDate(iso: string | null): Date | null {
+  return iso ? new Date(iso) : null;
+}
+
+function dedupeByEntityId(products: readonly DiscoveredProduct[]): DiscoveredProduct[] {
+  const seen = new Map<string, DiscoveredProduct>();
+  for (const product of products) if (!seen.has(product.entityId)) seen.set(product.entityId, product);
+  return [...seen.values()];
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}

@@ -1,0 +1,69 @@
+import { MarketplaceCatalogClient } from '@aws-sdk/client-marketplace-catalog';
+import { STSClient } from '@aws-sdk/client-sts';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { MongoClient, type MongoClientOptions } from 'mongodb';
+import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import { RoleSessions } from '../activities/role-sessions.ts';
+import { ensureIndexes } from '../activities/store.ts';
+import type { Config } from '../config.ts';
+import type { SyncMetrics } from '../activities/metrics.ts';
+
+export interface WorkerResources {
+  mongo: MongoClient;
+  deps: ActivityDeps;
+  close(): Promise<void>;
+}
+
+/**
+ * Every client the activities use, built once per worker process. The AWS clients find their endpoints
+ * through the SDK's own configuration (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_MARKETPLACE_CATALOG,
+ * profiles, region), so there is no local-only code path here.
+ */
+export async function createWorkerResources(
+  config: Config,
+  opts: { metrics?: SyncMetrics; mongoOptions?: MongoClientOptions } = {},
+): Promise<WorkerResources> {
+  const mongo = await new MongoClient(config.mongo.uri, opts.mongoOptions).connect();
+  const db = mongo.db(config.mongo.dbName);
+  await ensureIndexes(db);
+  const sts = new STSClient({ region: config.aws.region });
+  const sessions = new RoleSessions(config.worker.roleSessionCacheSize, () => Date.now());
+  const deps: ActivityDeps = {
+    db,
+    sts,
+    sessions,
+    clock: () => new Date(),
+    catalogClient: (credentials) => new MarketplaceCatalogClient({ region: config.aws.region, credentials }),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+  };
+  return {
+    mongo,
+    deps,
+    async close() {
+      sessions.clear();
+      sts.destroy();
+      await mongo.close();
+    },
+  };
+}
+
+export async function createWorker(
+  config: Config,
+  connection: NativeConnection,
+  deps: ActivityDeps,
+  workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = {
+    workflowsPath: new URL('../workflows/index.ts', import.meta.url).pathname,
+  },
+): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    ...workflows,
+    activities: createActivities(deps),
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentLocalActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
+  });
+}

@@ -1,0 +1,47 @@
+import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
+import { ConfigError, loadConfig } from '../config.ts';
+import { runtimeMetrics } from './runtime-metrics.ts';
+import { createWorker, createWorkerResources } from './create-worker.ts';
+
+function jsonLine(entry: LogEntry): void {
+  const { level, message, meta, timestampNanos } = entry;
+  const time = new Date(Number(timestampNanos / 1_000_000n)).toISOString();
+  process.stdout.write(`${JSON.stringify({ time, level, message, ...meta })}\n`);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  Runtime.install({
+    logger: new DefaultLogger(config.worker.logLevel, jsonLine),
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) },
+      ...(config.worker.metricsBindAddress
+        ? { metrics: { prometheus: { bindAddress: config.worker.metricsBindAddress } } }
+        : {}),
+    },
+  });
+  const log = Runtime.instance().logger;
+  const resources = await createWorkerResources(config, { metrics: runtimeMetrics() });
+  const connection = await NativeConnection.connect(config.temporal.connection);
+  try {
+    const worker = await createWorker(config, connection, resources.deps);
+    log.info('Worker started', {
+      taskQueue: config.temporal.taskQueue,
+      namespace: config.temporal.namespace,
+      address: config.temporal.connection.address,
+      metrics: config.worker.metricsBindAddress,
+    });
+    // Worker.run() drains in-flight tasks on SIGINT/SIGTERM (the SDK's default shutdown signals).
+    await worker.run();
+  } finally {
+    await connection.close();
+    await resources.close();
+    log.info('Worker stopped');
+  }
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`listing-sync worker: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,17 @@
+import { Runtime } from '@temporalio/worker';
+import type { SyncMetrics } from '../activities/metrics.ts';
+
+/** Product counters on the Temporal runtime's meter, so they appear on the worker's Prometheus endpoint. */
+export function runtimeMetrics(): SyncMetrics {
+  const meter = Runtime.instance().metricMeter;
+  const awsCalls = meter.createCounter('listing_sync_aws_calls', 'calls', 'AWS API calls by operation and outcome');
+  const syncs = meter.createCounter('listing_sync_syncs', 'syncs', 'Finished connection syncs by outcome');
+  const listings = meter.createCounter('listing_sync_listings_written', 'listings', 'Listings imported, updated or auto-linked');
+  return {
+    awsCall: (operation, outcome) => awsCalls.add(1, { operation, outcome }),
+    syncFinished: (outcome) => syncs.add(1, { outcome }),
+    listingsWritten: (kind, count) => {
+      if (count > 0) listings.add(count, { kind });
+    },
+  };
+}

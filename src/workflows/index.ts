@@ -1,0 +1,1 @@
+export { syncConnection, progressQuery } from './sync-connection.ts';
