@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { roleSessionName, validateConnection } from '../../src/domain/connection.ts';
+import { catalogTypeFor, ENTITY_TYPES } from '../../src/domain/entity-types.ts';
+import { normalizeSummary, type DiscoveredProduct } from '../../src/domain/products.ts';
+import { planReconcile, type ExistingListing } from '../../src/domain/reconcile-plan.ts';
+import { importStatusFor } from '../../src/domain/visibility.ts';
+
+const now = new Date('2026-11-24T12:00:00Z');
+
+function product(entityId: string, name: string, visibility = 'Public', lastModified = '2026-10-01T00:00:00Z') {
+  return { entityId, entityType: 'SaaSProduct', name, visibility, lastModified } satisfies DiscoveredProduct;
+}
+
+function plan(products: DiscoveredProduct[], listings: ExistingListing<string>[]) {
+  return planReconcile({ teamId: 'team-1', connectionId: 'conn-1', products, listings, now });
+}
+
+describe('entity types', () => {
+  it('maps every AWS entity type to its catalog type', () => {
+    assert.deepEqual(
+      ENTITY_TYPES.map((t) => catalogTypeFor(t)),
+      ['SAAS', 'AMI', 'CONTAINER', 'PROF'],
+    );
+  });
+});
+
+describe('live vs draft', () => {
+  it('imports Public, Limited and Restricted as published and everything else as complete', () => {
+    assert.equal(importStatusFor('Public'), 'published');
+    assert.equal(importStatusFor('Limited'), 'published');
+    assert.equal(importStatusFor('Restricted'), 'published');
+    assert.equal(importStatusFor('Draft'), 'complete');
+    assert.equal(importStatusFor('Unavailable'), 'complete');
+    assert.equal(importStatusFor('public'), 'complete');
+  });
+});
+
+describe('connection validation', () => {
+  const good = {
+    _id: 'c1',
+    team_id: 't1',
+    provider: 'aws',
+    iam_role_arn: 'arn:aws:iam::123456789012:role/ListingSync',
+    external_id: 'ext-123',
+  };
+
+  it('accepts a well-formed connection and reads the account from the ARN', () => {
+    const check = validateConnection(good);
+    assert.ok(check.ok);
+    assert.equal(check.connection.accountId, '123456789012');
+  });
+
+  it('names every problem of a malformed connection', () => {
+    const check = validateConnection({ _id: 'c2', provider: 'aws', iam_role_arn: 'arn:aws:iam::12:user/x', external_id: 'x' });
+    assert.ok(!check.ok);
+    assert.equal(check.problems.length, 3);
+    assert.match(check.problems.join('\n'), /team_id is missing/);
+    assert.match(check.problems.join('\n'), /not an IAM role ARN/);
+    assert.match(check.problems.join('\n'), /external_id must be 2-1224/);
+  });
+
+  it('rejects a missing external ID and an account id that contradicts the ARN', () => {
+    const check = validateConnection({ ...good, external_id: undefined, aws_account_id: '999999999999' });
+    assert.ok(!check.ok);
+    assert.match(check.problems.join('\n'), /external_id is missing/);
+    assert.match(check.problems.join('\n'), /does not match/);
+  });
+
+  it('builds a session name STS accepts', () => {
+    const name = roleSessionName('65a1 f/x'.repeat(20));
+    assert.match(name, /^[\w+=,.@-]{2,64}$/);
+  });
+});
+
+describe('normalizing AWS summaries', () => {
+  it('reports a product without an id and keeps odd ones with fallbacks', () => {
+    assert.equal(normalizeSummary({ Name: 'X' }, 'AmiProduct').ok, false);
+    const odd = normalizeSummary({ EntityId: 'prod-1', LastModifiedDate: 'yesterday' }, 'AmiProduct');
+    assert.ok(odd.ok);
+    assert.deepEqual(odd.product, {
+      entityId: 'prod-1',
+      entityType: 'AmiProduct',
+      name: 'prod-1',
+      visibility: 'Unknown',
+      lastModified: null,
+    });
+  });
+});
+
+describe('reconcile plan', () => {
+  it('pass 1 updates only rows whose visibility or last-modified changed', () => {
+    const result = plan(
+      [product('p1', 'One', 'Public'), product('p2', 'Two', 'Limited'), product('p3', 'Three', 'Public', '2026-11-01T00:00:00Z')],
+      [
+        { _id: 'l1', entity_id: 'p1', aws_visibility: 'Public', aws_last_modified: new Date('2026-10-01T00:00:00Z') },
+        { _id: 'l2', entity_id: 'p2', aws_visibility: 'Public', aws_last_modified: new Date('2026-10-01T00:00:00Z') },
+        { _id: 'l3', entity_id: 'p3', aws_visibility: 'Public', aws_last_modified: new Date('2026-10-01T00:00:00Z') },
+      ],
+    );
+    assert.deepEqual(result.counts, { total_aws: 3, matched: 3, updated: 2, auto_linked: 0, imported: 0 });
+    assert.deepEqual(
+      result.updates.map((u) => u._id),
+      ['l2', 'l3'],
+    );
+    assert.deepEqual(Object.keys(result.updates[0]!.set).sort(), ['aws_last_modified', 'aws_visibility', 'last_synced_at']);
+    assert.equal(result.updates[0]!.set.last_synced_at, now);
+  });
+
+  it('pass 2 links a published unlinked row by trimmed, case-insensitive title', () => {
+    const result = plan([product('p1', '  Acme Observability ')], [{ _id: 'l1', title: 'acme observability', status: 'published' }]);
+    assert.equal(result.counts.auto_linked, 1);
+    assert.equal(result.counts.imported, 0);
+    assert.deepEqual(result.links[0], {
+      _id: 'l1',
+      set: {
+        entity_id: 'p1',
+        catalog_type: 'SAAS',
+        aws_visibility: 'Public',
+        aws_last_modified: new Date('2026-10-01T00:00:00Z'),
+        last_synced_at: now,
+      },
+    });
+  });
+
+  it('pass 2 never links a row that is not published', () => {
+    const result = plan([product('p1', 'Acme')], [{ _id: 'l1', title: 'Acme', status: 'draft' }]);
+    assert.equal(result.counts.auto_linked, 0);
+    assert.equal(result.counts.imported, 1);
+  });
+
+  it('an ambiguous title links nothing, imports nothing and is reported', () => {
+    const twoRows = plan(
+      [product('p1', 'Acme')],
+      [
+        { _id: 'l1', title: 'Acme', status: 'published' },
+        { _id: 'l2', title: 'ACME', status: 'published' },
+      ],
+    );
+    assert.deepEqual(twoRows.counts, { total_aws: 1, matched: 0, updated: 0, auto_linked: 0, imported: 0 });
+    assert.deepEqual(twoRows.ambiguous, [{ title: 'Acme', listing_ids: ['l1', 'l2'], entity_ids: ['p1'] }]);
+
+    const twoProducts = plan([product('p1', 'Acme'), product('p2', 'acme')], [{ _id: 'l1', title: 'Acme', status: 'published' }]);
+    assert.equal(twoProducts.links.length + twoProducts.inserts.length, 0);
+    assert.deepEqual(twoProducts.ambiguous[0]?.entity_ids, ['p1', 'p2']);
+  });
+
+  it('pass 3 imports the rest as published or complete by visibility', () => {
+    const result = plan([product('p1', 'Live', 'Restricted'), product('p2', 'Wip', 'Draft')], []);
+    assert.equal(result.counts.imported, 2);
+    const [live, wip] = result.inserts;
+    assert.equal(live?.status, 'published');
+    assert.equal(live?.published_at, now);
+    assert.equal(live?.catalog_type, 'SAAS');
+    assert.equal(live?.team_id, 'team-1');
+    assert.equal(live?.connection_id, 'conn-1');
+    assert.equal(wip?.status, 'complete');
+    assert.equal(wip?.published_at, null);
+  });
+
+  it('a second plan over the same catalog writes nothing', () => {
+    const products = [product('p1', 'One'), product('p2', 'Two', 'Draft')];
+    const first = plan(products, []);
+    const stored = first.inserts.map((doc, i) => ({ _id: `l${i}`, ...doc }));
+    const second = plan(products, stored);
+    assert.deepEqual(second.counts, { total_aws: 2, matched: 2, updated: 0, auto_linked: 0, imported: 0 });
+    assert.equal(second.updates.length + second.links.length + second.inserts.length, 0);
+  });
+
+  it('counts a product AWS listed twice once', () => {
+    const result = plan([product('p1', 'One'), product('p1', 'One')], []);
+    assert.equal(result.counts.total_aws, 1);
+    assert.equal(result.inserts.length, 1);
+  });
+});
