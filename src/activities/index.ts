@@ -24,6 +24,7 @@ import type {
 import { assumeRoleFailure, awsErrorName, catalogFailure, isRejectedCredentials, isThrottling } from './aws-errors.ts';
 import { noopMetrics, type SyncMetrics } from './metrics.ts';
 import type { RoleSessions } from './role-sessions.ts';
+import { createSyncAllActivities } from './sync-all.ts';
 import { collections, connectionIdFilters, type ConnectionRecord, type DocId, type ListingRecord } from './store.ts';
 
 export interface ActivityDeps {
@@ -352,7 +353,7 @@ export function createActivities(deps: ActivityDeps) {
     log.warn('Sync failed', { connectionId: input.connectionId, errorType: input.error.type });
   }
 
-  return { assumeRole, listEntities, reconcile, recordSyncFailure };
+  return { assumeRole, listEntities, reconcile, recordSyncFailure, ...createSyncAllActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

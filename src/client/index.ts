@@ -2,11 +2,10 @@ import { Client, Connection, WorkflowIdConflictPolicy, type WorkflowHandle } fro
 import type { Config } from '../config.ts';
 import { CONNECTION_ID } from '../shared/search-attributes.ts';
 import type { SyncSummary } from '../shared/types.ts';
+import { syncConnectionWorkflowId } from '../shared/workflow-ids.ts';
 import type { syncConnection } from '../workflows/index.ts';
 
-export function syncConnectionWorkflowId(connectionId: string): string {
-  return `sync-connection-${connectionId}`;
-}
+export { syncConnectionWorkflowId };
 
 export interface ConnectionSyncStart {
   workflowId: string;

@@ -82,3 +82,71 @@ export interface SyncConnectionProgress {
   summary: SyncSummary | null;
   error: SyncError | null;
 }
+
+export interface SyncAllTotals {
+  connections: { succeeded: number; failed: number; skipped: number };
+  total_aws: number;
+  matched: number;
+  updated: number;
+  auto_linked: number;
+  imported: number;
+}
+
+export interface ConnectionFailure {
+  connection_id: string;
+  type: string;
+  message: string;
+}
+
+/** A position in the connections collection, typed because string and ObjectId ids sort apart. */
+export interface ConnectionCursor {
+  kind: 'string' | 'objectId';
+  value: string;
+}
+
+export interface SyncAllInput {
+  chainStartedAt?: string;
+  cursor?: ConnectionCursor | null;
+  totals?: SyncAllTotals;
+  failures?: ConnectionFailure[];
+  runsInChain?: number;
+  /** Overrides of the worker's defaults, for a one-off run. */
+  concurrency?: number;
+  batchSize?: number;
+}
+
+export interface SyncAllResult {
+  chainId: string;
+  runs: number;
+  totals: SyncAllTotals;
+  failures: ConnectionFailure[];
+  failures_truncated: boolean;
+}
+
+export interface SyncAllProgress {
+  chainId: string;
+  run: number;
+  batchSize: number;
+  started: number;
+  running: number;
+  remainingInBatch: number;
+  totals: SyncAllTotals;
+}
+
+export interface ConnectionsPage {
+  /** Each connection as a cursor, so a run that stops mid-page can hand its position to the next. */
+  entries: ConnectionCursor[];
+  next: ConnectionCursor | null;
+}
+
+export interface SyncRunRecord {
+  chainId: string;
+  workflowId: string;
+  status: 'running' | 'succeeded' | 'cancelled';
+  startedAt: string;
+  finishedAt: string | null;
+  runs: number;
+  totals: SyncAllTotals;
+  failures: ConnectionFailure[];
+  failuresTruncated: boolean;
+}

@@ -1,1 +1,2 @@
 export { syncConnection, progressQuery } from './sync-connection.ts';
+export { syncAll, syncAllProgressQuery } from './sync-all.ts';
