@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { CommandStartedEvent } from 'mongodb';
+import { createActivities } from '../../src/activities/index.ts';
+import { ENTITY_TYPES } from '../../src/domain/entity-types.ts';
+import type { ListCursor, ListEntitiesResult, RunRef } from '../../src/shared/types.ts';
+import { createWorkerResources, type WorkerResources } from '../../src/worker/create-worker.ts';
+import { emulator, makeProducts } from '../helpers/emulator.ts';
+import { seedConnection } from '../helpers/fixtures.ts';
+import { testConfig } from '../helpers/stack.ts';
+
+describe('activities in MockActivityEnvironment (real FerretDB and emulator)', function () {
+  this.timeout(300_000);
+  let resources: WorkerResources;
+  let commands: CommandStartedEvent[] = [];
+
+  before(async () => {
+    resources = await createWorkerResources(testConfig(), { mongoOptions: { monitorCommands: true } });
+    resources.mongo.on('commandStarted', (event: CommandStartedEvent) => commands.push(event));
+  });
+  after(async () => resources?.close());
+
+  const ref = (connectionId: string, runId: string): RunRef => ({ connectionId, workflowId: `wf-${runId}`, runId });
+
+  it('listEntities heartbeats its cursor and a retried attempt resumes from it', async () => {
+    const acts = createActivities(resources.deps);
+    const conn = await seedConnection(resources.deps.db, { products: (a) => makeProducts(a, 'SaaSProduct', 180) });
+    const run = ref(conn.connectionId, `resume-${conn.accountId}`);
+    await new MockActivityEnvironment().run(acts.assumeRole, run);
+
+    const first = new MockActivityEnvironment();
+    const beats: ListCursor[] = [];
+    first.on('heartbeat', (d: ListCursor) => beats.push(d));
+    const partial = await first.run(acts.listEntities, { ...run, entityType: 'SaaSProduct', maxPages: 2 });
+    assert.equal(partial.status, 'partial');
+    assert.deepEqual(
+      beats.map((b) => b.pages),
+      [1, 2],
+    );
+
+    // A new attempt sees the last heartbeat, as Temporal hands it over after a worker crash.
+    const retry = new MockActivityEnvironment({ heartbeatDetails: beats.at(-1), attempt: 2 });
+    const done = await retry.run(acts.listEntities, { ...run, entityType: 'SaaSProduct' });
+    assert.equal(done.status, 'complete');
+    assert.equal(done.status === 'complete' && done.products, 180);
+    assert.equal(done.status === 'complete' && done.pages, 4);
+    const calls = (await emulator.stats()).byAccount[conn.accountId]?.calls;
+    assert.equal(calls?.ListEntities, 4, 'pages 3 and 4 were fetched once each, pages 1 and 2 not again');
+
+    const summary = await new MockActivityEnvironment().run(acts.reconcile, {
+      ...run,
+      teamId: conn.teamId,
+      lists: [done],
+    });
+    assert.equal(summary.imported, 180, 'staged pages from both attempts are all reconciled');
+  });
+
+  async function syncWithoutTemporal(productsPerType: number) {
+    const acts = createActivities(resources.deps);
+    const conn = await seedConnection(resources.deps.db, {
+      products: (a) => ENTITY_TYPES.flatMap((t) => makeProducts(a, t, productsPerType)),
+    });
+    const run = ref(conn.connectionId, `count-${conn.accountId}`);
+    await new MockActivityEnvironment().run(acts.assumeRole, run);
+    const lists: ListEntitiesResult[] = [];
+    for (const entityType of ENTITY_TYPES) {
+      lists.push(await new MockActivityEnvironment().run(acts.listEntities, { ...run, entityType }));
+    }
+    commands = [];
+    const started = Date.now();
+    const summary = await new MockActivityEnvironment().run(acts.reconcile, { ...run, teamId: conn.teamId, lists });
+    const ms = Date.now() - started;
+    const roundTrips = commands.filter((c) => !['hello', 'isMaster', 'ping', 'endSessions'].includes(c.commandName));
+    return { summary, roundTrips, ms };
+  }
+
+  it('reconcile makes the same small number of MongoDB round trips for 400 and 20,000 products', async () => {
+    const small = await syncWithoutTemporal(100);
+    const large = await syncWithoutTemporal(5_000);
+    assert.equal(small.summary.imported, 400);
+    assert.equal(large.summary.imported, 20_000);
+    const names = (r: typeof small) => r.roundTrips.map((c) => `${c.commandName}`).join(',');
+    console.log(`      reconcile round trips: 400 products -> ${small.roundTrips.length} (${names(small)}) in ${small.ms} ms`);
+    console.log(`      reconcile round trips: 20,000 products -> ${large.roundTrips.length} (${names(large)}) in ${large.ms} ms`);
+    assert.ok(large.roundTrips.length <= 10, `reconcile made ${large.roundTrips.length} round trips`);
+    assert.ok(large.roundTrips.length - small.roundTrips.length <= 4, 'round trips do not grow with the product count');
+  });
+});
