@@ -31,7 +31,7 @@ describe('activities in MockActivityEnvironment (real FerretDB and emulator)', f
     const first = new MockActivityEnvironment();
     const beats: ListCursor[] = [];
     first.on('heartbeat', (d: ListCursor) => beats.push(d));
-    const partial = await first.run(acts.listEntities, { ...run, entityType: 'SaaSProduct', maxPages: 2 });
+    const partial = await first.run(acts.listEntities, { ...run, entityType: 'SaaSProduct' as const, maxPages: 2 });
     assert.equal(partial.status, 'partial');
     assert.deepEqual(
       beats.map((b) => b.pages),
@@ -40,7 +40,7 @@ describe('activities in MockActivityEnvironment (real FerretDB and emulator)', f
 
     // A new attempt sees the last heartbeat, as Temporal hands it over after a worker crash.
     const retry = new MockActivityEnvironment({ heartbeatDetails: beats.at(-1), attempt: 2 });
-    const done = await retry.run(acts.listEntities, { ...run, entityType: 'SaaSProduct' });
+    const done = await retry.run(acts.listEntities, { ...run, entityType: 'SaaSProduct' as const });
     assert.equal(done.status, 'complete');
     assert.equal(done.status === 'complete' && done.products, 180);
     assert.equal(done.status === 'complete' && done.pages, 4);
