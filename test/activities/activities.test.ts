@@ -9,6 +9,11 @@ import { emulator, makeProducts } from '../helpers/emulator.ts';
 import { seedConnection } from '../helpers/fixtures.ts';
 import { testConfig } from '../helpers/stack.ts';
 
+/** MockActivityEnvironment.run loses the activity's types; this keeps them. */
+function runIn<A extends unknown[], R>(env: MockActivityEnvironment, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+  return env.run(fn as (...a: unknown[]) => Promise<R>, ...args) as Promise<R>;
+}
+
 describe('activities in MockActivityEnvironment (real FerretDB and emulator)', function () {
   this.timeout(300_000);
   let resources: WorkerResources;
@@ -25,13 +30,13 @@ describe('activities in MockActivityEnvironment (real FerretDB and emulator)', f
   it('listEntities heartbeats its cursor and a retried attempt resumes from it', async () => {
     const acts = createActivities(resources.deps);
     const conn = await seedConnection(resources.deps.db, { products: (a) => makeProducts(a, 'SaaSProduct', 180) });
-    const run = ref(conn.connectionId, `resume-${conn.accountId}`);
-    await new MockActivityEnvironment().run(acts.assumeRole, run);
+    const runRef = ref(conn.connectionId, `resume-${conn.accountId}`);
+    await runIn(new MockActivityEnvironment(), acts.assumeRole, runRef);
 
     const first = new MockActivityEnvironment();
     const beats: ListCursor[] = [];
     first.on('heartbeat', (d: ListCursor) => beats.push(d));
-    const partial = await first.run(acts.listEntities, { ...run, entityType: 'SaaSProduct' as const, maxPages: 2 });
+    const partial = await runIn(first, acts.listEntities, { ...runRef, entityType: 'SaaSProduct' as const, maxPages: 2 });
     assert.equal(partial.status, 'partial');
     assert.deepEqual(
       beats.map((b) => b.pages),
@@ -40,15 +45,15 @@ describe('activities in MockActivityEnvironment (real FerretDB and emulator)', f
 
     // A new attempt sees the last heartbeat, as Temporal hands it over after a worker crash.
     const retry = new MockActivityEnvironment({ heartbeatDetails: beats.at(-1), attempt: 2 });
-    const done = await retry.run(acts.listEntities, { ...run, entityType: 'SaaSProduct' as const });
+    const done = await runIn(retry, acts.listEntities, { ...runRef, entityType: 'SaaSProduct' as const });
     assert.equal(done.status, 'complete');
     assert.equal(done.status === 'complete' && done.products, 180);
     assert.equal(done.status === 'complete' && done.pages, 4);
     const calls = (await emulator.stats()).byAccount[conn.accountId]?.calls;
     assert.equal(calls?.ListEntities, 4, 'pages 3 and 4 were fetched once each, pages 1 and 2 not again');
 
-    const summary = await new MockActivityEnvironment().run(acts.reconcile, {
-      ...run,
+    const summary = await runIn(new MockActivityEnvironment(), acts.reconcile, {
+      ...runRef,
       teamId: conn.teamId,
       lists: [done],
     });
@@ -60,15 +65,15 @@ describe('activities in MockActivityEnvironment (real FerretDB and emulator)', f
     const conn = await seedConnection(resources.deps.db, {
       products: (a) => ENTITY_TYPES.flatMap((t) => makeProducts(a, t, productsPerType)),
     });
-    const run = ref(conn.connectionId, `count-${conn.accountId}`);
-    await new MockActivityEnvironment().run(acts.assumeRole, run);
+    const runRef = ref(conn.connectionId, `count-${conn.accountId}`);
+    await runIn(new MockActivityEnvironment(), acts.assumeRole, runRef);
     const lists: ListEntitiesResult[] = [];
     for (const entityType of ENTITY_TYPES) {
-      lists.push(await new MockActivityEnvironment().run(acts.listEntities, { ...run, entityType }));
+      lists.push(await runIn(new MockActivityEnvironment(), acts.listEntities, { ...runRef, entityType }));
     }
     commands = [];
     const started = Date.now();
-    const summary = await new MockActivityEnvironment().run(acts.reconcile, { ...run, teamId: conn.teamId, lists });
+    const summary = await runIn(new MockActivityEnvironment(), acts.reconcile, { ...runRef, teamId: conn.teamId, lists });
     const ms = Date.now() - started;
     const roundTrips = commands.filter((c) => !['hello', 'isMaster', 'ping', 'endSessions'].includes(c.commandName));
     return { summary, roundTrips, ms };
