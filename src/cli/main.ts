@@ -1,0 +1,288 @@
+import { parseArgs } from 'node:util';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
+import { ListingSyncClient } from '../client/index.ts';
+import { ensureSchedule, scheduleHandle, triggerSchedule } from '../client/schedule.ts';
+import { collections, connectionIdFilters } from '../activities/store.ts';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { syncAllWorkflowId, syncConnectionWorkflowId, SYNC_ALL_SCHEDULE_ID } from '../shared/workflow-ids.ts';
+import type { syncAll } from '../workflows/index.ts';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
+
+class UsageError extends Error {}
+class NotFoundError extends Error {}
+
+interface Command {
+  usage: string;
+  help: string;
+  options?: Record<string, { type: 'boolean' | 'string'; description: string }>;
+  run(ctx: Context, positionals: string[], flags: Record<string, string | boolean | undefined>): Promise<number>;
+}
+
+interface Context {
+  config: Config;
+  json: boolean;
+  out(human: string, data: unknown): void;
+  app(): Promise<ListingSyncClient>;
+  mongo(): Promise<MongoClient>;
+}
+
+function failureOf(err: unknown): { type: string; message: string } {
+  const cause = err instanceof WorkflowFailedError ? err.cause : err;
+  const type = (cause as { type?: string })?.type ?? (cause as Error)?.name ?? 'Error';
+  return { type, message: (cause as Error)?.message ?? String(cause) };
+}
+
+const commands: Record<string, Command> = {
+  sync: {
+    usage: 'sync <connectionId> [--wait]',
+    help: 'Start (or join the running) sync of one connection. With --wait, print its summary; exit 1 if it fails.',
+    options: { wait: { type: 'boolean', description: 'wait for the result' } },
+    async run(ctx, [connectionId], flags) {
+      if (!connectionId) throw new UsageError('sync needs a connection id');
+      const app = await ctx.app();
+      const { workflowId, handle } = await app.startConnectionSync(connectionId);
+      const { runId } = await handle.describe();
+      const link = app.uiLink(workflowId, runId);
+      if (!flags.wait) {
+        ctx.out(`Started ${workflowId} (run ${runId})\n${link ?? ''}`, { workflowId, runId, link });
+        return EXIT.ok;
+      }
+      try {
+        const summary = await handle.result();
+        ctx.out(`Synced ${connectionId}: ${JSON.stringify(summary)}\n${link ?? ''}`, { workflowId, runId, link, summary });
+        return EXIT.ok;
+      } catch (err) {
+        const failure = failureOf(err);
+        ctx.out(`Sync of ${connectionId} failed: ${failure.type}: ${failure.message}\n${link ?? ''}`, {
+          workflowId,
+          runId,
+          link,
+          failure,
+        });
+        return EXIT.failed;
+      }
+    },
+  },
+  status: {
+    usage: 'status <connectionId>',
+    help: "Show a connection's last sync: outcome, counts, error and a link to the run in the Web UI.",
+    async run(ctx, [connectionId]) {
+      if (!connectionId) throw new UsageError('status needs a connection id');
+      const c = collections((await ctx.mongo()).db(ctx.config.mongo.dbName));
+      let doc = null;
+      for (const filter of connectionIdFilters(connectionId)) doc ??= await c.connections.findOne(filter);
+      if (!doc) throw new NotFoundError(`No connection ${connectionId}`);
+      const app = await ctx.app();
+      const workflowId = syncConnectionWorkflowId(connectionId);
+      let workflow: { status: string; runId: string; startTime: Date } | null = null;
+      try {
+        const d = await app.client.workflow.getHandle(workflowId).describe();
+        workflow = { status: d.status.name, runId: d.runId, startTime: d.startTime };
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+      const sync = (doc.sync ?? null) as Record<string, unknown> | null;
+      const link = workflow ? app.uiLink(workflowId, workflow.runId) : null;
+      const lines = [
+        `Connection ${connectionId} (team ${String(doc.team_id)}, role ${String(doc.iam_role_arn)})`,
+        `  last sync:  ${String(sync?.status ?? 'never')}  started ${String(sync?.started_at ?? '-')}  finished ${String(sync?.finished_at ?? '-')}`,
+        `  summary:    ${sync?.summary ? JSON.stringify(sync.summary) : '-'}`,
+        `  error:      ${sync?.error ? `${(sync.error as { type: string }).type}: ${(sync.error as { message: string }).message}` : '-'}`,
+        `  workflow:   ${workflow ? `${workflowId} ${workflow.status}` : 'no run in Temporal'}`,
+        `  ui:         ${link ?? '-'}`,
+      ];
+      ctx.out(lines.join('\n'), { connectionId, sync, workflow: workflow && { workflowId, ...workflow }, link });
+      return sync?.status === 'failed' ? EXIT.failed : EXIT.ok;
+    },
+  },
+  'sync-all': {
+    usage: 'sync-all [--wait]',
+    help: 'Start a SyncAll over every AWS connection now (outside the schedule).',
+    options: { wait: { type: 'boolean', description: 'wait for the totals' } },
+    async run(ctx, _p, flags) {
+      const app = await ctx.app();
+      const workflowId = syncAllWorkflowId(new Date());
+      const handle = await app.client.workflow.start<typeof syncAll>('syncAll', {
+        taskQueue: ctx.config.temporal.taskQueue,
+        workflowId,
+        args: [{ concurrency: ctx.config.syncAll.concurrency, batchSize: ctx.config.syncAll.batchSize }],
+        staticSummary: 'Sync AWS Marketplace listings of every connection (manual)',
+      });
+      const link = app.uiLink(workflowId, handle.firstExecutionRunId);
+      if (!flags.wait) {
+        ctx.out(`Started ${workflowId}\n${link ?? ''}`, { workflowId, link });
+        return EXIT.ok;
+      }
+      const result = await handle.result();
+      ctx.out(`SyncAll finished: ${JSON.stringify(result.totals)}\n${link ?? ''}`, { workflowId, link, result });
+      return result.totals.connections.failed > 0 ? EXIT.failed : EXIT.ok;
+    },
+  },
+  schedule: {
+    usage: 'schedule ensure|describe|pause|unpause|trigger [--every 6h]',
+    help: `Manage the ${SYNC_ALL_SCHEDULE_ID} schedule. ensure creates it or updates it to the current definition.`,
+    options: { every: { type: 'string', description: 'interval for ensure (default 6h)' } },
+    async run(ctx, [action], flags) {
+      const { client } = await ctx.app();
+      const handle = scheduleHandle(client);
+      switch (action) {
+        case 'ensure': {
+          const outcome = await ensureSchedule(client, {
+            taskQueue: ctx.config.temporal.taskQueue,
+            every: typeof flags.every === 'string' ? flags.every : '6h',
+            input: { concurrency: ctx.config.syncAll.concurrency, batchSize: ctx.config.syncAll.batchSize },
+          });
+          ctx.out(`Schedule ${SYNC_ALL_SCHEDULE_ID}: ${outcome}`, { scheduleId: SYNC_ALL_SCHEDULE_ID, outcome });
+          return EXIT.ok;
+        }
+        case 'describe': {
+          const d = await handle.describe();
+          const data = {
+            scheduleId: SYNC_ALL_SCHEDULE_ID,
+            paused: d.state.paused,
+            note: d.state.note ?? null,
+            everyMs: d.spec.intervals?.[0]?.every ?? null,
+            overlap: d.policies.overlap,
+            catchupWindowMs: d.policies.catchupWindow,
+            nextActionTimes: d.info.nextActionTimes,
+            recentActions: d.info.recentActions.map((a) => ({ at: a.takenAt, workflowId: a.action.workflow.workflowId })),
+            running: d.info.runningActions.map((a) => a.workflow.workflowId),
+          };
+          ctx.out(
+            [
+              `Schedule ${SYNC_ALL_SCHEDULE_ID}: ${d.state.paused ? `PAUSED (${d.state.note ?? ''})` : 'active'}`,
+              `  every ${Number(data.everyMs) / 3_600_000} h, overlap ${data.overlap}, catch-up ${data.catchupWindowMs / 60_000} min`,
+              `  next: ${data.nextActionTimes.map((t) => t.toISOString()).join(', ')}`,
+              `  recent: ${data.recentActions.map((a) => a.workflowId).join(', ') || '-'}`,
+              `  running: ${data.running.join(', ') || '-'}`,
+            ].join('\n'),
+            data,
+          );
+          return EXIT.ok;
+        }
+        case 'pause':
+          await handle.pause('Paused from the listing-sync CLI');
+          ctx.out(`Paused ${SYNC_ALL_SCHEDULE_ID}`, { scheduleId: SYNC_ALL_SCHEDULE_ID, paused: true });
+          return EXIT.ok;
+        case 'unpause':
+          await handle.unpause('Unpaused from the listing-sync CLI');
+          ctx.out(`Unpaused ${SYNC_ALL_SCHEDULE_ID}`, { scheduleId: SYNC_ALL_SCHEDULE_ID, paused: false });
+          return EXIT.ok;
+        case 'trigger':
+          await triggerSchedule(client);
+          ctx.out(`Triggered ${SYNC_ALL_SCHEDULE_ID} (skipped if a SyncAll is already running)`, {
+            scheduleId: SYNC_ALL_SCHEDULE_ID,
+            triggered: true,
+          });
+          return EXIT.ok;
+        default:
+          throw new UsageError('schedule needs one of: ensure, describe, pause, unpause, trigger');
+      }
+    },
+  },
+  connections: {
+    usage: 'connections list [--failed]',
+    help: 'List AWS connections with their last sync outcome; --failed shows only failed ones.',
+    options: { failed: { type: 'boolean', description: 'only connections whose last sync failed' } },
+    async run(ctx, [action], flags) {
+      if (action !== 'list') throw new UsageError('connections needs: list');
+      const c = collections((await ctx.mongo()).db(ctx.config.mongo.dbName));
+      const filter = flags.failed ? { provider: 'aws', 'sync.status': 'failed' } : { provider: 'aws' };
+      const docs = await c.connections.find(filter, { sort: { _id: 1 } }).toArray();
+      const rows = docs.map((d) => {
+        const sync = (d.sync ?? {}) as { status?: string; finished_at?: Date; error?: { type: string; message: string } };
+        return {
+          connectionId: String(d._id),
+          teamId: String(d.team_id),
+          status: sync.status ?? 'never',
+          finishedAt: sync.finished_at ?? null,
+          error: sync.error ?? null,
+        };
+      });
+      const text = rows
+        .map((r) => `${r.connectionId}\t${r.teamId}\t${r.status}\t${r.finishedAt ? r.finishedAt.toISOString() : '-'}\t${r.error ? `${r.error.type}: ${r.error.message}` : ''}`)
+        .join('\n');
+      ctx.out(text || '(no connections)', rows);
+      return EXIT.ok;
+    },
+  },
+};
+
+function helpText(): string {
+  return [
+    'Usage: listing-sync <command> [options] [--json]',
+    '',
+    'Commands:',
+    ...Object.values(commands).map((c) => `  ${c.usage.padEnd(50)} ${c.help}`),
+    '',
+    'Configuration comes from the environment, as for the worker (see README).',
+    'Exit codes: 0 ok, 1 the sync failed, 2 usage or configuration error, 3 not found.',
+  ].join('\n');
+}
+
+export async function runCli(argv: string[], write: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    write(`${helpText()}\n`);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const command = commands[name];
+  if (!command) {
+    write(`Unknown command "${name}".\n\n${helpText()}\n`);
+    return EXIT.usage;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(Object.entries(command.options ?? {}).map(([k, v]) => [k, { type: v.type }])),
+      },
+    });
+  } catch (err) {
+    write(`${(err as Error).message}\nUsage: listing-sync ${command.usage}\n`);
+    return EXIT.usage;
+  }
+  if (parsed.values.help) {
+    const opts = Object.entries(command.options ?? {}).map(([k, v]) => `  --${k.padEnd(10)} ${v.description}`);
+    write(`Usage: listing-sync ${command.usage} [--json]\n\n${command.help}\n${opts.length ? `\nOptions:\n${opts.join('\n')}\n` : ''}`);
+    return EXIT.ok;
+  }
+
+  let app: ListingSyncClient | undefined;
+  let mongo: MongoClient | undefined;
+  try {
+    const config = loadConfig();
+    const json = parsed.values.json === true;
+    const ctx: Context = {
+      config,
+      json,
+      out: (human, data) => write(`${json ? JSON.stringify(data) : human}\n`),
+      app: async () => (app ??= await ListingSyncClient.connect(config)),
+      mongo: async () => (mongo ??= await new MongoClient(config.mongo.uri).connect()),
+    };
+    return await command.run(ctx, parsed.positionals, parsed.values as Record<string, string | boolean | undefined>);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      write(`${err.message}\nUsage: listing-sync ${command.usage}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof ConfigError) {
+      write(`${err.message}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof NotFoundError || err instanceof WorkflowNotFoundError || (err as Error).name === 'NotFoundError') {
+      write(`${(err as Error).message}\n`);
+      return EXIT.notFound;
+    }
+    throw err;
+  } finally {
+    await app?.close();
+    await mongo?.close();
+  }
+}
