@@ -1,0 +1,212 @@
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { MongoClient, type CommandStartedEvent } from 'mongodb';
+import { createActivities } from '../src/activities/index.ts';
+import { loadConfig, type Config } from '../src/config.ts';
+import { ENTITY_TYPES } from '../src/domain/entity-types.ts';
+import type { ListEntitiesResult, SyncAllResult } from '../src/shared/types.ts';
+import { createWorker, createWorkerResources } from '../src/worker/create-worker.ts';
+import type { syncAll } from '../src/workflows/index.ts';
+import { startStack } from '../scripts/stack.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '1000' },
+    products: { type: 'string', default: '0' },
+    latency: { type: 'string', default: '0' },
+    concurrency: { type: 'string', default: '50' },
+    'batch-size': { type: 'string', default: '1000' },
+    'skip-loop': { type: 'boolean', default: false },
+  },
+});
+const N = Number(args.connections);
+const M = Number(args.products);
+const latencyMs = Number(args.latency);
+const concurrency = Number(args.concurrency);
+const batchSize = Number(args['batch-size']);
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+const ownStack = process.env.TEMPORAL_ADDRESS ? null : await startStack({ mode: 'test', dataDir: '.data/bench' });
+if (ownStack) Object.assign(process.env, ownStack.env);
+const adminUrl = process.env.EMULATOR_ADMIN_URL!;
+
+async function admin(method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${adminUrl}/_emulator/${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`emulator ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+const stamp = Date.now();
+const accountId = (i: number) => String(700_000_000_000 + i);
+function configFor(db: string): Config {
+  const url = new URL(process.env.MONGODB_URI!);
+  url.pathname = `/${db}`;
+  return loadConfig({ ...process.env, MONGODB_URI: url.toString(), TEMPORAL_TASK_QUEUE: `bench-${stamp}` });
+}
+
+async function seed(config: Config) {
+  const mongo = await new MongoClient(config.mongo.uri).connect();
+  const docs = Array.from({ length: N }, (_, i) => ({
+    _id: `bench-${String(i).padStart(6, '0')}` as never,
+    team_id: `bench-team-${i}`,
+    provider: 'aws',
+    iam_role_arn: `arn:aws:iam::${accountId(i)}:role/ListingSync`,
+    external_id: `ext-${accountId(i)}`,
+  }));
+  for (let i = 0; i < docs.length; i += 5_000) await mongo.db(config.mongo.dbName).collection('connections').insertMany(docs.slice(i, i + 5_000));
+  await mongo.close();
+}
+
+function minimumAwsCalls(): number {
+  const perType = Math.max(1, Math.ceil(M / 50));
+  return N * (1 + ENTITY_TYPES.length * perType);
+}
+
+async function awsCalls(): Promise<number> {
+  const stats = await admin('GET', 'stats');
+  return Object.values(stats.calls as Record<string, number>).reduce((a, b) => a + b, 0);
+}
+
+console.log(`Seeding the emulator with ${N} accounts x ${M} SaaS products (latency ${latencyMs} ms)...`);
+for (let i = 0; i < N; i += 2_000) {
+  const accounts = [];
+  for (let j = i; j < Math.min(N, i + 2_000); j += 1) {
+    accounts.push({
+      accountId: accountId(j),
+      roles: [{ name: 'ListingSync', externalId: `ext-${accountId(j)}` }],
+      generate: M > 0 ? { SaaSProduct: M } : {},
+      faults: latencyMs > 0 ? { latencyMs } : {},
+    });
+  }
+  await admin('POST', 'accounts', { accounts });
+}
+
+interface Figures {
+  seconds: number;
+  awsCalls: number;
+  mongoRoundTrips: number;
+  peakRssMb?: number;
+  maxHistoryEvents?: number;
+  runs?: number;
+  totals?: unknown;
+}
+
+async function withMonitoredResources<T>(config: Config, fn: (r: Awaited<ReturnType<typeof createWorkerResources>>, count: () => number) => Promise<T>) {
+  const resources = await createWorkerResources(config, { mongoOptions: { monitorCommands: true } });
+  let commands = 0;
+  resources.mongo.on('commandStarted', (e: CommandStartedEvent) => {
+    if (!['hello', 'isMaster', 'ping', 'endSessions', 'createIndexes'].includes(e.commandName)) commands += 1;
+  });
+  try {
+    return await fn(resources, () => commands);
+  } finally {
+    await resources.close();
+  }
+}
+
+async function temporalRun(): Promise<Figures> {
+  const config = configFor(`bench_temporal_${stamp}`);
+  await seed(config);
+  await admin('POST', 'stats/reset');
+  return withMonitoredResources(config, async (resources, commands) => {
+    const nativeConnection = await NativeConnection.connect(config.temporal.connection);
+    const worker = await createWorker(config, nativeConnection, resources.deps);
+    const connection = await Connection.connect(config.temporal.connection);
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    let peakRss = 0;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
+    const workflowId = `bench-sync-all-${stamp}`;
+    const started = Date.now();
+    const result = await worker.runUntil(async () => {
+      const handle = await client.workflow.start<typeof syncAll>('syncAll', {
+        taskQueue: config.temporal.taskQueue,
+        workflowId,
+        args: [{ concurrency, batchSize }],
+      });
+      return (await handle.result()) as SyncAllResult;
+    });
+    const seconds = (Date.now() - started) / 1000;
+    clearInterval(sampler);
+    let maxHistoryEvents = 0;
+    let runs = 0;
+    for await (const wf of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
+      runs += 1;
+      maxHistoryEvents = Math.max(maxHistoryEvents, wf.historyLength);
+    }
+    await connection.close();
+    await nativeConnection.close();
+    return {
+      seconds,
+      awsCalls: await awsCalls(),
+      mongoRoundTrips: commands(),
+      peakRssMb: Math.round(peakRss / 1024 / 1024),
+      maxHistoryEvents,
+      runs,
+      totals: result.totals,
+    };
+  });
+}
+
+/** The same per-connection work (status write, AssumeRole, 4 ListEntities, reconcile) in a plain loop. */
+async function plainLoop(): Promise<Figures> {
+  const config = configFor(`bench_loop_${stamp}`);
+  await seed(config);
+  await admin('POST', 'stats/reset');
+  return withMonitoredResources(config, async (resources, commands) => {
+    const acts = createActivities(resources.deps);
+    const call = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...a: A) =>
+      new MockActivityEnvironment().run(fn as (...x: unknown[]) => Promise<R>, ...a) as Promise<R>;
+    const ids = Array.from({ length: N }, (_, i) => `bench-${String(i).padStart(6, '0')}`);
+    let next = 0;
+    let failed = 0;
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < ids.length) {
+          const connectionId = ids[next++]!;
+          const ref = { connectionId, workflowId: `loop-${connectionId}`, runId: `loop-${stamp}-${connectionId}` };
+          try {
+            const role = await call(acts.assumeRole, ref);
+            const lists: ListEntitiesResult[] = await Promise.all(
+              ENTITY_TYPES.map((entityType) => call(acts.listEntities, { ...ref, entityType })),
+            );
+            await call(acts.reconcile, { ...ref, teamId: role.teamId, lists });
+          } catch {
+            failed += 1;
+          }
+        }
+      }),
+    );
+    if (failed > 0) console.log(`plain loop: ${failed} connections failed`);
+    return { seconds: (Date.now() - started) / 1000, awsCalls: await awsCalls(), mongoRoundTrips: commands() };
+  });
+}
+
+console.log(`SyncAll on Temporal: ${N} connections, concurrency ${concurrency}, batch ${batchSize}...`);
+const temporal = await temporalRun();
+const loop = args['skip-loop'] ? null : (console.log('Plain in-process loop, same servers...'), await plainLoop());
+
+const min = minimumAwsCalls();
+const rows: Array<[string, string]> = [
+  ['connections x products', `${N} x ${M} (SaaSProduct), emulator latency ${latencyMs} ms`],
+  ['SyncAll wall time', `${temporal.seconds.toFixed(1)} s (${(N / temporal.seconds).toFixed(1)} connections/s)`],
+  ['plain loop wall time', loop ? `${loop.seconds.toFixed(1)} s (${(N / loop.seconds).toFixed(1)} connections/s)` : 'skipped'],
+  ['ratio SyncAll / loop', loop ? `${(temporal.seconds / loop.seconds).toFixed(2)}x` : 'n/a'],
+  ['AWS calls (SyncAll)', `${temporal.awsCalls} (minimum ${min})`],
+  ['AWS calls (loop)', loop ? `${loop.awsCalls} (minimum ${min})` : 'n/a'],
+  ['MongoDB round trips / connection', `${(temporal.mongoRoundTrips / N).toFixed(2)} (loop ${loop ? (loop.mongoRoundTrips / N).toFixed(2) : 'n/a'})`],
+  ['peak worker RSS', `${temporal.peakRssMb} MB`],
+  ['SyncAll runs / max history events', `${temporal.runs} / ${temporal.maxHistoryEvents}`],
+  ['totals', JSON.stringify(temporal.totals)],
+];
+const width = Math.max(...rows.map(([k]) => k.length));
+console.log('\n' + rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n'));
+await ownStack?.stop();
+process.exit(0);

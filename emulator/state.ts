@@ -1,0 +1,206 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+export const ENTITY_TYPES = ['SaaSProduct', 'AmiProduct', 'ContainerProduct', 'ProfessionalServicesProduct'];
+
+export interface Product {
+  entityType: string;
+  entityId: string;
+  name: string;
+  visibility: string;
+  lastModified: string;
+}
+
+export interface Faults {
+  latencyMs?: number;
+  throttleRate?: number;
+  entityTypeErrors?: Record<string, { code: string; message?: string }>;
+  denyAssumeRole?: boolean;
+}
+
+export interface AccountSpec {
+  accountId: string;
+  roles: Array<{ name: string; externalId: string | null }>;
+  products?: Product[];
+  generate?: Record<string, number>;
+  faults?: Faults;
+}
+
+export interface EmulatorData {
+  accounts: AccountSpec[];
+  faults?: Faults;
+}
+
+export interface IssuedCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: string;
+  accountId: string;
+}
+
+interface Account {
+  accountId: string;
+  roles: Map<string, string | null>;
+  productsByType: Map<string, Product[]>;
+  faults: Faults;
+  throttleDebt: number;
+  issued: IssuedCredentials[];
+}
+
+type Counters = Record<string, number>;
+
+const ADJECTIVES = ['Acme', 'Nimbus', 'Atlas', 'Vector', 'Harbor', 'Summit', 'Quartz', 'Beacon', 'Cobalt', 'Orbit'];
+const NOUNS = ['Observability', 'Data Lake', 'Firewall', 'Backup', 'Analytics', 'Identity', 'Search', 'Billing'];
+const VISIBILITIES = ['Public', 'Limited', 'Restricted', 'Draft'];
+
+/** Deterministic products, so a benchmark or a test can ask for thousands without shipping them. */
+export function generateProducts(accountId: string, entityType: string, count: number): Product[] {
+  return Array.from({ length: count }, (_, i) => {
+    const digest = createHash('sha1').update(`${accountId}/${entityType}/${i}`).digest();
+    const id = [...digest.subarray(0, 13)].map((b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
+    return {
+      entityType,
+      entityId: `prod-${id}`,
+      name: `${ADJECTIVES[i % ADJECTIVES.length]} ${NOUNS[Math.floor(i / ADJECTIVES.length) % NOUNS.length]} ${entityType.replace('Product', '')} ${i}`,
+      visibility: VISIBILITIES[i % VISIBILITIES.length]!,
+      lastModified: new Date(Date.UTC(2026, 0, 1) + i * 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    };
+  });
+}
+
+export class EmulatorState {
+  private readonly accounts = new Map<string, Account>();
+  private readonly credentials = new Map<string, IssuedCredentials>();
+  globalFaults: Faults = {};
+  calls: Counters = {};
+  throttled: Counters = {};
+  errors: Counters = {};
+  private byAccount = new Map<string, { calls: Counters; throttled: Counters; errors: Counters }>();
+
+  constructor(data?: EmulatorData) {
+    if (data) this.load(data);
+  }
+
+  load(data: EmulatorData): void {
+    for (const spec of data.accounts) this.putAccount(spec);
+    if (data.faults) this.globalFaults = { ...data.faults };
+  }
+
+  putAccount(spec: AccountSpec): void {
+    if (!/^\d{12}$/.test(spec.accountId)) throw new Error(`accountId ${spec.accountId} must be 12 digits`);
+    const previous = this.accounts.get(spec.accountId);
+    const account: Account = {
+      accountId: spec.accountId,
+      roles: new Map(spec.roles.map((r) => [r.name, r.externalId])),
+      productsByType: new Map(),
+      faults: { ...spec.faults },
+      throttleDebt: 0,
+      issued: previous?.issued ?? [],
+    };
+    this.accounts.set(spec.accountId, account);
+    this.setProducts(spec.accountId, [
+      ...(spec.products ?? []),
+      ...Object.entries(spec.generate ?? {}).flatMap(([type, n]) => generateProducts(spec.accountId, type, n)),
+    ]);
+  }
+
+  setProducts(accountId: string, products: Product[]): void {
+    const account = this.account(accountId);
+    if (!account) throw new Error(`no account ${accountId}`);
+    account.productsByType = new Map();
+    for (const p of products) {
+      const list = account.productsByType.get(p.entityType) ?? [];
+      list.push(p);
+      account.productsByType.set(p.entityType, list);
+    }
+  }
+
+  clear(): void {
+    this.accounts.clear();
+    this.credentials.clear();
+    this.globalFaults = {};
+    this.resetStats();
+  }
+
+  account(accountId: string): Account | undefined {
+    return this.accounts.get(accountId);
+  }
+
+  patchFaults(accountId: string, patch: Record<string, unknown>): void {
+    const account = this.account(accountId);
+    if (!account) throw new Error(`no account ${accountId}`);
+    const faults = { ...account.faults } as Record<string, unknown>;
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === null) delete faults[key];
+      else faults[key] = value;
+    }
+    account.faults = faults as Faults;
+  }
+
+  faultsFor(accountId: string | undefined): Faults {
+    const own = accountId ? this.accounts.get(accountId)?.faults : undefined;
+    return { ...this.globalFaults, ...own };
+  }
+
+  /** Error diffusion: exactly `rate` of an account's calls are throttled, spread evenly and reproducibly. */
+  shouldThrottle(accountId: string | undefined): boolean {
+    const rate = this.faultsFor(accountId).throttleRate ?? 0;
+    if (rate <= 0) return false;
+    const account = accountId ? this.accounts.get(accountId) : undefined;
+    if (!account) return Math.random() < rate;
+    account.throttleDebt += rate;
+    if (account.throttleDebt >= 1 - 1e-9) {
+      account.throttleDebt -= 1;
+      return true;
+    }
+    return false;
+  }
+
+  issue(accountId: string, durationSeconds: number): IssuedCredentials {
+    const creds: IssuedCredentials = {
+      accessKeyId: `ASIA${randomBytes(12).toString('base64url').toUpperCase().replace(/[^A-Z0-9]/g, 'X').slice(0, 16)}`,
+      secretAccessKey: randomBytes(30).toString('base64').slice(0, 40),
+      sessionToken: randomBytes(180).toString('base64'),
+      expiration: new Date(Date.now() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      accountId,
+    };
+    this.credentials.set(creds.accessKeyId, creds);
+    this.account(accountId)?.issued.push(creds);
+    return creds;
+  }
+
+  credentialsFor(accessKeyId: string): IssuedCredentials | undefined {
+    return this.credentials.get(accessKeyId);
+  }
+
+  issuedFor(accountId: string): IssuedCredentials[] {
+    return this.account(accountId)?.issued ?? [];
+  }
+
+  count(kind: 'calls' | 'throttled' | 'errors', operation: string, accountId: string | undefined): void {
+    this[kind][operation] = (this[kind][operation] ?? 0) + 1;
+    if (!accountId) return;
+    let stats = this.byAccount.get(accountId);
+    if (!stats) {
+      stats = { calls: {}, throttled: {}, errors: {} };
+      this.byAccount.set(accountId, stats);
+    }
+    stats[kind][operation] = (stats[kind][operation] ?? 0) + 1;
+  }
+
+  stats() {
+    return {
+      calls: this.calls,
+      throttled: this.throttled,
+      errors: this.errors,
+      byAccount: Object.fromEntries(this.byAccount),
+    };
+  }
+
+  resetStats(): void {
+    this.calls = {};
+    this.throttled = {};
+    this.errors = {};
+    this.byAccount = new Map();
+  }
+}

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { Reply } from './http.ts';
+import type { EmulatorState } from './state.ts';
+
+const VENDOR_PRINCIPAL = 'arn:aws:iam::000000000000:user/listing-sync';
+const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
+
+function xml(status: number, body: string): Reply {
+  return { status, headers: { 'content-type': 'text/xml', 'x-amzn-RequestId': randomUUID() }, body };
+}
+
+function escape(s: string): string {
+  return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function stsError(status: number, code: string, message: string, type = 'Sender'): Reply {
+  return xml(
+    status,
+    `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>${type}</Type><Code>${code}</Code>` +
+      `<Message>${escape(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+  );
+}
+
+/** The account an AssumeRole request targets, for faults and stats; undefined when the ARN is malformed. */
+export function stsAccount(params: URLSearchParams): string | undefined {
+  return ROLE_ARN.exec(params.get('RoleArn') ?? '')?.[1];
+}
+
+export function assumeRole(state: EmulatorState, params: URLSearchParams): Reply {
+  if (params.get('Action') !== 'AssumeRole') {
+    return stsError(400, 'InvalidAction', `Could not find operation ${params.get('Action') ?? ''} for version 2011-06-15`);
+  }
+  const roleArn = params.get('RoleArn') ?? '';
+  const sessionName = params.get('RoleSessionName') ?? '';
+  const externalId = params.get('ExternalId');
+  const duration = Number(params.get('DurationSeconds') ?? 3600);
+  const problems: string[] = [];
+  if (roleArn.length < 20 || roleArn.length > 2048) problems.push(`Value '${roleArn}' at 'roleArn' failed to satisfy constraint`);
+  if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
+    problems.push(`Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+  }
+  if (externalId !== null && !/^[\w+=,.@:/-]{2,1224}$/.test(externalId)) {
+    problems.push(`Value at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*`);
+  }
+  if (!Number.isInteger(duration) || duration < 900 || duration > 43200) {
+    problems.push(`Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`);
+  }
+  if (problems.length > 0) return stsError(400, 'ValidationError', `${problems.length} validation error(s) detected: ${problems.join('; ')}`);
+
+  const match = ROLE_ARN.exec(roleArn);
+  const denied = stsError(403, 'AccessDenied', `User: ${VENDOR_PRINCIPAL} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+  if (!match) return stsError(400, 'ValidationError', `${roleArn} is invalid`);
+  const [, accountId, roleName] = match as unknown as [string, string, string];
+  const account = state.account(accountId);
+  if (!account || !account.roles.has(roleName) || state.faultsFor(accountId).denyAssumeRole) return denied;
+  const trusted = account.roles.get(roleName) ?? null;
+  if (trusted !== externalId && !(trusted === null && externalId === null)) return denied;
+
+  const creds = state.issue(accountId, duration);
+  return xml(
+    200,
+    `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>` +
+      `<SourceIdentity/><AssumedRoleUser><AssumedRoleId>AROA${accountId}:${escape(sessionName)}</AssumedRoleId>` +
+      `<Arn>arn:aws:sts::${accountId}:assumed-role/${escape(roleName)}/${escape(sessionName)}</Arn></AssumedRoleUser>` +
+      `<Credentials><AccessKeyId>${creds.accessKeyId}</AccessKeyId><SecretAccessKey>${creds.secretAccessKey}</SecretAccessKey>` +
+      `<SessionToken>${creds.sessionToken}</SessionToken><Expiration>${creds.expiration}</Expiration></Credentials>` +
+      `<PackedPolicySize>0</PackedPolicySize></AssumeRoleResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId>` +
+      `</ResponseMetadata></AssumeRoleResponse>`,
+  );
+}
