@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { execFileSync } from 'node:child_process';
 import { MongoClient } from 'mongodb';
 import { ListingSyncClient } from '../src/client/index.ts';
 import type { syncAll } from '../src/workflows/index.ts';
@@ -7,8 +7,9 @@ import { emulator, makeProducts } from '../test/helpers/emulator.ts';
 import { seedConnection } from '../test/helpers/fixtures.ts';
 import { openStack, uniqueTaskQueue, withWorker } from '../test/helpers/stack.ts';
 
-// Records the replay fixtures under test/fixtures/histories from real runs on the local stack:
-//   scripts/test.sh is not needed; run `node --import tsx scripts/stack.ts exec node --import tsx scripts/record-histories.ts`.
+// Records the replay fixtures under test/fixtures/histories from real runs on a fresh local stack:
+//   node --import tsx scripts/stack.ts exec node --import tsx scripts/record-histories.ts
+// The Temporal CLI writes the histories, in the JSON form Worker.runReplayHistory reads back.
 const out = new URL('../test/fixtures/histories/', import.meta.url);
 const stack = await openStack();
 const url = new URL(stack.config.mongo.uri);
@@ -16,6 +17,12 @@ url.pathname = `/listing_sync_record_${Date.now()}`;
 const mongo = await new MongoClient(url.toString()).connect();
 const db = mongo.db(url.pathname.slice(1));
 const tq = uniqueTaskQueue('record');
+const cli = process.env.TEMPORAL_CLI_PATH ?? 'temporal';
+const saveHistory = (name: string, workflowId: string, runId: string) =>
+  writeFileSync(
+    new URL(`${name}.json`, out),
+    execFileSync(cli, ['workflow', 'show', '--address', stack.config.temporal.connection.address!, '-w', workflowId, '-r', runId, '--output', 'json']),
+  );
 
 await withWorker(
   tq,
@@ -32,7 +39,7 @@ await withWorker(
     ] as const) {
       const { handle } = await app.startConnectionSync(conn.connectionId);
       await handle.result().catch(() => undefined);
-      writeFileSync(new URL(`${name}.json`, out), historyToJSON(await handle.fetchHistory()));
+      saveHistory(name, handle.workflowId, (await handle.describe()).runId);
     }
     await emulator.stats();
     const handle = await stack.client.workflow.start<typeof syncAll>('syncAll', {
@@ -41,7 +48,7 @@ await withWorker(
       args: [{ batchSize: 10, concurrency: 2 }],
     });
     await handle.result();
-    writeFileSync(new URL('sync-all-last-run.json', out), historyToJSON(await handle.fetchHistory()));
+    saveHistory('sync-all-last-run', handle.workflowId, (await handle.describe()).runId);
   },
   { env: { MONGODB_URI: url.toString() } },
 );

@@ -296,7 +296,7 @@ async function main(): Promise<number> {
     });
 
   if (mode === 'test') {
-    await shutdown(await run(join(ROOT, 'node_modules', '.bin', 'mocha'), rest));
+    await shutdown(await run(join(ROOT, 'node_modules', '.bin', 'mocha'), rest.length > 0 ? rest : ['test/**/*.test.ts']));
     return 0;
   }
   if (mode === 'exec') {
