@@ -6,7 +6,8 @@ import { MongoClient, type CommandStartedEvent } from 'mongodb';
 import { createActivities } from '../src/activities/index.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { ENTITY_TYPES } from '../src/domain/entity-types.ts';
-import type { ListEntitiesResult, SyncAllResult } from '../src/shared/types.ts';
+import type { ListEntitiesResult } from '../src/shared/types.ts';
+import { runActivity } from '../test/helpers/activity-env.ts';
 import { createWorker, createWorkerResources } from '../src/worker/create-worker.ts';
 import type { syncAll } from '../src/workflows/index.ts';
 import { startStack } from '../scripts/stack.ts';
@@ -60,7 +61,11 @@ async function seed(config: Config) {
     iam_role_arn: `arn:aws:iam::${accountId(i)}:role/ListingSync`,
     external_id: `ext-${accountId(i)}`,
   }));
-  for (let i = 0; i < docs.length; i += 5_000) await mongo.db(config.mongo.dbName).collection('connections').insertMany(docs.slice(i, i + 5_000));
+  for (let i = 0; i < docs.length; i += 5_000)
+    await mongo
+      .db(config.mongo.dbName)
+      .collection('connections')
+      .insertMany(docs.slice(i, i + 5_000));
   await mongo.close();
 }
 
@@ -98,7 +103,10 @@ interface Figures {
   totals?: unknown;
 }
 
-async function withMonitoredResources<T>(config: Config, fn: (r: Awaited<ReturnType<typeof createWorkerResources>>, count: () => number) => Promise<T>) {
+async function withMonitoredResources<T>(
+  config: Config,
+  fn: (r: Awaited<ReturnType<typeof createWorkerResources>>, count: () => number) => Promise<T>,
+) {
   const resources = await createWorkerResources(config, { mongoOptions: { monitorCommands: true } });
   let commands = 0;
   resources.mongo.on('commandStarted', (e: CommandStartedEvent) => {
@@ -130,7 +138,7 @@ async function temporalRun(): Promise<Figures> {
         workflowId,
         args: [{ concurrency, batchSize }],
       });
-      return (await handle.result()) as SyncAllResult;
+      return await handle.result();
     });
     const seconds = (Date.now() - started) / 1000;
     clearInterval(sampler);
@@ -162,7 +170,7 @@ async function plainLoop(): Promise<Figures> {
   return withMonitoredResources(config, async (resources, commands) => {
     const acts = createActivities(resources.deps);
     const call = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...a: A) =>
-      new MockActivityEnvironment().run(fn as (...x: unknown[]) => Promise<R>, ...a) as Promise<R>;
+      runActivity(fn, new MockActivityEnvironment(), ...a);
     const ids = Array.from({ length: N }, (_, i) => `bench-${String(i).padStart(6, '0')}`);
     let next = 0;
     let failed = 0;
@@ -197,11 +205,17 @@ const min = minimumAwsCalls();
 const rows: Array<[string, string]> = [
   ['connections x products', `${N} x ${M} (SaaSProduct), emulator latency ${latencyMs} ms`],
   ['SyncAll wall time', `${temporal.seconds.toFixed(1)} s (${(N / temporal.seconds).toFixed(1)} connections/s)`],
-  ['plain loop wall time', loop ? `${loop.seconds.toFixed(1)} s (${(N / loop.seconds).toFixed(1)} connections/s)` : 'skipped'],
+  [
+    'plain loop wall time',
+    loop ? `${loop.seconds.toFixed(1)} s (${(N / loop.seconds).toFixed(1)} connections/s)` : 'skipped',
+  ],
   ['ratio SyncAll / loop', loop ? `${(temporal.seconds / loop.seconds).toFixed(2)}x` : 'n/a'],
   ['AWS calls (SyncAll)', `${temporal.awsCalls} (minimum ${min})`],
   ['AWS calls (loop)', loop ? `${loop.awsCalls} (minimum ${min})` : 'n/a'],
-  ['MongoDB round trips / connection', `${(temporal.mongoRoundTrips / N).toFixed(2)} (loop ${loop ? (loop.mongoRoundTrips / N).toFixed(2) : 'n/a'})`],
+  [
+    'MongoDB round trips / connection',
+    `${(temporal.mongoRoundTrips / N).toFixed(2)} (loop ${loop ? (loop.mongoRoundTrips / N).toFixed(2) : 'n/a'})`,
+  ],
   ['peak worker RSS', `${temporal.peakRssMb} MB`],
   ['SyncAll runs / max history events', `${temporal.runs} / ${temporal.maxHistoryEvents}`],
   ['totals', JSON.stringify(temporal.totals)],

@@ -69,27 +69,34 @@ function decodeToken(token: string): { a: string; t: string; o: number } | null 
 export function listEntities(state: EmulatorState, accountId: string, body: Record<string, unknown>): Reply {
   const type = body.EntityType;
   if (body.Catalog !== CATALOG) return catalogError('ValidationException', `Catalog must be ${CATALOG}`);
-  if (typeof type !== 'string' || !/^[a-zA-Z]+$/.test(type)) return catalogError('ValidationException', 'EntityType is required');
+  if (typeof type !== 'string' || !/^[a-zA-Z]+$/.test(type))
+    return catalogError('ValidationException', 'EntityType is required');
   const injected = state.faultsFor(accountId).entityTypeErrors?.[type];
   if (injected) return catalogError(injected.code, injected.message);
   if (!ENTITY_TYPES.includes(type)) return catalogError('ValidationException', `Unsupported EntityType ${type}`);
   const max = body.MaxResults === undefined ? 20 : Number(body.MaxResults);
   if (!Number.isInteger(max) || max < 1 || max > 50) {
-    return catalogError('ValidationException', `1 validation error detected: Value '${String(body.MaxResults)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 50`);
+    return catalogError(
+      'ValidationException',
+      `1 validation error detected: Value '${String(body.MaxResults)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 50`,
+    );
   }
   let offset = 0;
   if (body.NextToken !== undefined) {
     const token = typeof body.NextToken === 'string' ? decodeToken(body.NextToken) : null;
-    if (!token || token.a !== accountId || token.t !== type) return catalogError('ValidationException', 'The NextToken is invalid');
+    if (!token || token.a !== accountId || token.t !== type)
+      return catalogError('ValidationException', 'The NextToken is invalid');
     offset = token.o;
   }
   const ownership = body.OwnershipType ?? 'SELF';
-  if (ownership !== 'SELF' && ownership !== 'SHARED') return catalogError('ValidationException', `Invalid OwnershipType ${String(ownership)}`);
+  if (ownership !== 'SELF' && ownership !== 'SHARED')
+    return catalogError('ValidationException', `Invalid OwnershipType ${JSON.stringify(ownership)}`);
 
   let products = ownership === 'SELF' ? (state.account(accountId)?.productsByType.get(type) ?? []) : [];
   const sort = body.Sort as { SortBy?: string; SortOrder?: string } | undefined;
   if (sort?.SortBy) {
-    const key = { LastModifiedDate: 'lastModified', Name: 'name', EntityId: 'entityId' }[sort.SortBy] as keyof Product | undefined;
+    const key = { LastModifiedDate: 'lastModified', Name: 'name', EntityId: 'entityId' }[sort.SortBy] as
+      keyof Product | undefined;
     if (!key) return catalogError('ValidationException', `Invalid SortBy ${sort.SortBy}`);
     const dir = sort.SortOrder === 'DESCENDING' ? -1 : 1;
     products = [...products].sort((x, y) => (x[key] < y[key] ? -dir : x[key] > y[key] ? dir : 0));
@@ -126,7 +133,10 @@ export function batchDescribeEntities(state: EmulatorState, accountId: string, b
     const id = r.EntityId ?? '';
     const product = r.Catalog === CATALOG ? findProduct(state, accountId, id) : undefined;
     if (product) {
-      const { EntityType, EntityArn, EntityIdentifier, LastModifiedDate, DetailsDocument } = details(accountId, product);
+      const { EntityType, EntityArn, EntityIdentifier, LastModifiedDate, DetailsDocument } = details(
+        accountId,
+        product,
+      );
       EntityDetails[id] = { EntityType, EntityArn, EntityIdentifier, LastModifiedDate, DetailsDocument };
     } else {
       Errors[id] = { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Entity ${id} not found` };

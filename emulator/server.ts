@@ -31,7 +31,13 @@ function parseJson(text: string): Record<string, unknown> | null {
 }
 
 /** Test and benchmark controls; never reached by the product's code. */
-function admin(state: EmulatorState, method: string, path: string, query: URLSearchParams, body: Record<string, unknown>): Reply {
+function admin(
+  state: EmulatorState,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  body: Record<string, unknown>,
+): Reply {
   const parts = path.split('/').filter(Boolean);
   try {
     if (method === 'GET' && path === 'health') return json(200, { ok: true });
@@ -69,7 +75,9 @@ function admin(state: EmulatorState, method: string, path: string, query: URLSea
   }
 }
 
-export async function startEmulator(opts: { port?: number; host?: string; data?: EmulatorData } = {}): Promise<RunningEmulator> {
+export async function startEmulator(
+  opts: { port?: number; host?: string; data?: EmulatorData } = {},
+): Promise<RunningEmulator> {
   const state = new EmulatorState(opts.data);
 
   const server = createServer((req, res) => {
@@ -85,7 +93,11 @@ export async function startEmulator(opts: { port?: number; host?: string; data?:
       }
 
       // STS speaks the query protocol: a form-encoded POST to "/".
-      if (method === 'POST' && url.pathname === '/' && (req.headers['content-type'] ?? '').includes('x-www-form-urlencoded')) {
+      if (
+        method === 'POST' &&
+        url.pathname === '/' &&
+        (req.headers['content-type'] ?? '').includes('x-www-form-urlencoded')
+      ) {
         const params = new URLSearchParams(text);
         const accountId = stsAccount(params);
         const faults = state.faultsFor(accountId);
@@ -126,8 +138,10 @@ export async function startEmulator(opts: { port?: number; host?: string; data?:
       let reply: Reply;
       if (body === null) reply = catalogError('ValidationException', 'Request body is not valid JSON');
       else if (operation === 'ListEntities' && method === 'POST') reply = listEntities(state, accountId, body);
-      else if (operation === 'DescribeEntity' && method === 'GET') reply = describeEntity(state, accountId, url.searchParams);
-      else if (operation === 'BatchDescribeEntities' && method === 'POST') reply = batchDescribeEntities(state, accountId, body);
+      else if (operation === 'DescribeEntity' && method === 'GET')
+        reply = describeEntity(state, accountId, url.searchParams);
+      else if (operation === 'BatchDescribeEntities' && method === 'POST')
+        reply = batchDescribeEntities(state, accountId, body);
       else reply = catalogError('ValidationException', `${method} is not allowed on /${operation}`);
       if (reply.status >= 400) state.count('errors', operation, accountId);
       send(res, reply);

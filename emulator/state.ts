@@ -134,7 +134,7 @@ export class EmulatorState {
       if (value === null) delete faults[key];
       else faults[key] = value;
     }
-    account.faults = faults as Faults;
+    account.faults = faults;
   }
 
   faultsFor(accountId: string | undefined): Faults {
@@ -158,7 +158,11 @@ export class EmulatorState {
 
   issue(accountId: string, durationSeconds: number): IssuedCredentials {
     const creds: IssuedCredentials = {
-      accessKeyId: `ASIA${randomBytes(12).toString('base64url').toUpperCase().replace(/[^A-Z0-9]/g, 'X').slice(0, 16)}`,
+      accessKeyId: `ASIA${randomBytes(12)
+        .toString('base64url')
+        .toUpperCase()
+        .replace(/[^A-Z0-9]/g, 'X')
+        .slice(0, 16)}`,
       secretAccessKey: randomBytes(30).toString('base64').slice(0, 40),
       sessionToken: randomBytes(180).toString('base64'),
       expiration: new Date(Date.now() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),

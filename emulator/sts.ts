@@ -28,27 +28,43 @@ export function stsAccount(params: URLSearchParams): string | undefined {
 
 export function assumeRole(state: EmulatorState, params: URLSearchParams): Reply {
   if (params.get('Action') !== 'AssumeRole') {
-    return stsError(400, 'InvalidAction', `Could not find operation ${params.get('Action') ?? ''} for version 2011-06-15`);
+    return stsError(
+      400,
+      'InvalidAction',
+      `Could not find operation ${params.get('Action') ?? ''} for version 2011-06-15`,
+    );
   }
   const roleArn = params.get('RoleArn') ?? '';
   const sessionName = params.get('RoleSessionName') ?? '';
   const externalId = params.get('ExternalId');
   const duration = Number(params.get('DurationSeconds') ?? 3600);
   const problems: string[] = [];
-  if (roleArn.length < 20 || roleArn.length > 2048) problems.push(`Value '${roleArn}' at 'roleArn' failed to satisfy constraint`);
+  if (roleArn.length < 20 || roleArn.length > 2048)
+    problems.push(`Value '${roleArn}' at 'roleArn' failed to satisfy constraint`);
   if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
-    problems.push(`Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+    problems.push(
+      `Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+    );
   }
   if (externalId !== null && !/^[\w+=,.@:/-]{2,1224}$/.test(externalId)) {
-    problems.push(`Value at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*`);
+    problems.push(
+      `Value at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*`,
+    );
   }
   if (!Number.isInteger(duration) || duration < 900 || duration > 43200) {
-    problems.push(`Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`);
+    problems.push(
+      `Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`,
+    );
   }
-  if (problems.length > 0) return stsError(400, 'ValidationError', `${problems.length} validation error(s) detected: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    return stsError(400, 'ValidationError', `${problems.length} validation error(s) detected: ${problems.join('; ')}`);
 
   const match = ROLE_ARN.exec(roleArn);
-  const denied = stsError(403, 'AccessDenied', `User: ${VENDOR_PRINCIPAL} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+  const denied = stsError(
+    403,
+    'AccessDenied',
+    `User: ${VENDOR_PRINCIPAL} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+  );
   if (!match) return stsError(400, 'ValidationError', `${roleArn} is invalid`);
   const [, accountId, roleName] = match as unknown as [string, string, string];
   const account = state.account(accountId);

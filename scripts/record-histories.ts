@@ -21,7 +21,18 @@ const cli = process.env.TEMPORAL_CLI_PATH ?? 'temporal';
 const saveHistory = (name: string, workflowId: string, runId: string) =>
   writeFileSync(
     new URL(`${name}.json`, out),
-    execFileSync(cli, ['workflow', 'show', '--address', stack.config.temporal.connection.address!, '-w', workflowId, '-r', runId, '--output', 'json']),
+    execFileSync(cli, [
+      'workflow',
+      'show',
+      '--address',
+      stack.config.temporal.connection.address!,
+      '-w',
+      workflowId,
+      '-r',
+      runId,
+      '--output',
+      'json',
+    ]),
   );
 
 await withWorker(

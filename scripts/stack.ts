@@ -72,7 +72,12 @@ function tail(file: string, lines = 20): string {
   }
 }
 
-async function waitFor(what: string, logFile: string | null, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+async function waitFor(
+  what: string,
+  logFile: string | null,
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   while (Date.now() < deadline) {
@@ -84,11 +89,20 @@ async function waitFor(what: string, logFile: string | null, timeoutMs: number, 
     await delay(200);
   }
   const log = logFile ? `\nLast lines of ${logFile}:\n${tail(logFile)}` : '';
-  throw new StackError(`${what} did not come up within ${timeoutMs / 1000} s${lastError ? ` (${lastError})` : ''}.${log}`);
+  throw new StackError(
+    `${what} did not come up within ${timeoutMs / 1000} s${lastError ? ` (${lastError})` : ''}.${log}`,
+  );
 }
 
 /** Builds a Go program into .tools/bin unless a build of the same sources is already there. */
-function goBuild(name: string, what: string, build: (out: string) => string[], cwd: string, stampOf: () => string, log: (l: string) => void): string {
+function goBuild(
+  name: string,
+  what: string,
+  build: (out: string) => string[],
+  cwd: string,
+  stampOf: () => string,
+  log: (l: string) => void,
+): string {
   const out = join(TOOLS, name);
   const stampFile = `${out}.stamp`;
   const stamp = stampOf();
@@ -108,7 +122,14 @@ function goBuild(name: string, what: string, build: (out: string) => string[], c
 function temporalBinary(log: (l: string) => void): string {
   const onPath = which('temporal');
   if (onPath) return onPath;
-  return goBuild('temporal', `the Temporal CLI (${TEMPORAL_CLI})`, () => ['go', 'install', TEMPORAL_CLI], ROOT, () => TEMPORAL_CLI, log);
+  return goBuild(
+    'temporal',
+    `the Temporal CLI (${TEMPORAL_CLI})`,
+    () => ['go', 'install', TEMPORAL_CLI],
+    ROOT,
+    () => TEMPORAL_CLI,
+    log,
+  );
 }
 
 function ferretBinary(log: (l: string) => void): string {
@@ -117,7 +138,14 @@ function ferretBinary(log: (l: string) => void): string {
     createHash('sha256')
       .update(['go.mod', 'go.sum', 'main.go'].map((f) => readFileSync(join(dir, f), 'utf8')).join('\0'))
       .digest('hex');
-  return goBuild('ferretdb-sqlite', 'FerretDB v1.24.2 (tools/ferretdb)', (out) => ['go', 'build', '-o', out, '.'], dir, stamp, log);
+  return goBuild(
+    'ferretdb-sqlite',
+    'FerretDB v1.24.2 (tools/ferretdb)',
+    (out) => ['go', 'build', '-o', out, '.'],
+    dir,
+    stamp,
+    log,
+  );
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
@@ -130,7 +158,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const launch = (name: string, cmd: string, args: string[], env: Record<string, string> = {}) => {
     const file = join(logs, `${name}.log`);
     const out = createWriteStream(file, { flags: 'a' });
-    const proc = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const proc = spawn(cmd, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     proc.stdout?.pipe(out);
     proc.stderr?.pipe(out);
     children.push({ name, proc });
@@ -164,12 +197,29 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // Temporal
     let temporalAddress = process.env.TEMPORAL_ADDRESS ?? '';
     let uiUrl: string | null = process.env.TEMPORAL_UI_URL ?? null;
-    let temporalCliPath: string | null = which('temporal') ?? (existsSync(join(TOOLS, 'temporal')) ? join(TOOLS, 'temporal') : null);
+    let temporalCliPath: string | null =
+      which('temporal') ?? (existsSync(join(TOOLS, 'temporal')) ? join(TOOLS, 'temporal') : null);
     if (!temporalAddress) {
       temporalCliPath = temporalBinary(log);
       const port = await pickPort('TEMPORAL_PORT', opts.mode === 'local' ? 7233 : null);
-      const uiPort = await pickPort('TEMPORAL_UI_PORT', opts.mode === 'local' ? 8233 : port + 1000 <= 65535 && (await portIsFree(port + 1000)) ? port + 1000 : null);
-      const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--namespace', 'default', '--log-level', 'warn'];
+      const uiPort = await pickPort(
+        'TEMPORAL_UI_PORT',
+        opts.mode === 'local' ? 8233 : port + 1000 <= 65535 && (await portIsFree(port + 1000)) ? port + 1000 : null,
+      );
+      const args = [
+        'server',
+        'start-dev',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--ui-port',
+        String(uiPort),
+        '--namespace',
+        'default',
+        '--log-level',
+        'warn',
+      ];
       for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
       args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true');
       if (opts.mode === 'local') args.push('--db-filename', join(dataDir, 'temporal.db'));
@@ -180,7 +230,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         const connection = await Connection.connect({ address: temporalAddress, connectTimeout: 1_000 });
         try {
           const health = await connection.healthService.check({});
-          return health.status === 1;
+          return Number(health.status) === 1; // SERVING
         } finally {
           await connection.close();
         }
@@ -208,10 +258,22 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       let file: string;
       if (mongod) {
         mkdirSync(join(dataDir, 'mongod'), { recursive: true });
-        ({ file } = launch('mongod', mongod, ['--dbpath', join(dataDir, 'mongod'), '--port', String(port), '--bind_ip', '127.0.0.1']));
+        ({ file } = launch('mongod', mongod, [
+          '--dbpath',
+          join(dataDir, 'mongod'),
+          '--port',
+          String(port),
+          '--bind_ip',
+          '127.0.0.1',
+        ]));
       } else {
         const ferret = ferretBinary(log);
-        ({ file } = launch('ferretdb', ferret, ['--listen-addr', `127.0.0.1:${port}`, '--sqlite-dir', join(dataDir, 'ferretdb')]));
+        ({ file } = launch('ferretdb', ferret, [
+          '--listen-addr',
+          `127.0.0.1:${port}`,
+          '--sqlite-dir',
+          join(dataDir, 'ferretdb'),
+        ]));
       }
       mongoUri = `mongodb://127.0.0.1:${port}/${dbName}`;
       await waitFor(mongod ? 'mongod' : 'FerretDB', file, 60_000, async () => {
@@ -273,7 +335,9 @@ async function main(): Promise<number> {
     console.error(`\nThe local stack did not start: ${(err as Error).message}`);
     return 1;
   }
-  console.log(`Stack up in ${((Date.now() - started) / 1000).toFixed(1)} s: Temporal ${stack.temporalAddress}, UI ${stack.uiUrl ?? '-'}, MongoDB ${stack.mongoUri}, AWS emulator ${stack.emulatorUrl ?? 'external'}`);
+  console.log(
+    `Stack up in ${((Date.now() - started) / 1000).toFixed(1)} s: Temporal ${stack.temporalAddress}, UI ${stack.uiUrl ?? '-'}, MongoDB ${stack.mongoUri}, AWS emulator ${stack.emulatorUrl ?? 'external'}`,
+  );
   const env = { ...process.env, ...stack.env };
   const children: ChildProcess[] = [];
   let stopping = false;
@@ -281,7 +345,7 @@ async function main(): Promise<number> {
     if (stopping) return;
     stopping = true;
     for (const child of children) child.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+    await Promise.all(children.filter((c) => c.exitCode === null).map((c) => new Promise((r) => c.once('exit', r))));
     await stack.stop();
     process.exit(code);
   };
@@ -296,7 +360,9 @@ async function main(): Promise<number> {
     });
 
   if (mode === 'test') {
-    await shutdown(await run(join(ROOT, 'node_modules', '.bin', 'mocha'), rest.length > 0 ? rest : ['test/**/*.test.ts']));
+    await shutdown(
+      await run(join(ROOT, 'node_modules', '.bin', 'mocha'), rest.length > 0 ? rest : ['test/**/*.test.ts']),
+    );
     return 0;
   }
   if (mode === 'exec') {
@@ -306,7 +372,11 @@ async function main(): Promise<number> {
   }
 
   const workerLog = createWriteStream(join(resolve(ROOT, dataDir), 'logs', 'worker.log'), { flags: 'a' });
-  const worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(worker);
   for (const stream of [worker.stdout, worker.stderr]) {
     stream?.on('data', (chunk: Buffer) => {
@@ -321,7 +391,9 @@ async function main(): Promise<number> {
     }
   });
   const demo = await run(process.execPath, ['--import', 'tsx', 'scripts/demo-sync.ts']);
-  console.log(`\n  Temporal Web UI: ${stack.uiUrl ?? '(external server)'}\n  The demo sync ${demo === 0 ? 'finished' : 'failed'}; the worker keeps running. Ctrl-C to stop everything.\n`);
+  console.log(
+    `\n  Temporal Web UI: ${stack.uiUrl ?? '(external server)'}\n  The demo sync ${demo === 0 ? 'finished' : 'failed'}; the worker keeps running. Ctrl-C to stop everything.\n`,
+  );
   return new Promise<number>(() => undefined);
 }
 

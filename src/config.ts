@@ -72,7 +72,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const logLevel = (env.LOG_LEVEL ?? 'INFO').toUpperCase();
-  if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) problems.push(`LOG_LEVEL=${env.LOG_LEVEL} must be DEBUG, INFO, WARN or ERROR`);
+  if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel))
+    problems.push(`LOG_LEVEL=${env.LOG_LEVEL} must be DEBUG, INFO, WARN or ERROR`);
 
   const config: Config = {
     temporal: {

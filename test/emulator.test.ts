@@ -34,7 +34,11 @@ describe('AWS emulator through the official SDK clients', () => {
       port: 0,
       data: {
         accounts: [
-          { accountId: ACCOUNT, roles: [{ name: 'ListingSync', externalId: 'ext-1234' }], generate: { SaaSProduct: 123, AmiProduct: 2 } },
+          {
+            accountId: ACCOUNT,
+            roles: [{ name: 'ListingSync', externalId: 'ext-1234' }],
+            generate: { SaaSProduct: 123, AmiProduct: 2 },
+          },
         ],
       },
     });
@@ -58,12 +62,17 @@ describe('AWS emulator through the official SDK clients', () => {
     return new MarketplaceCatalogClient({
       region: 'us-east-1',
       maxAttempts: 1,
-      credentials: { accessKeyId: c!.AccessKeyId!, secretAccessKey: c!.SecretAccessKey!, sessionToken: c!.SessionToken! },
+      credentials: {
+        accessKeyId: c!.AccessKeyId!,
+        secretAccessKey: c!.SecretAccessKey!,
+        sessionToken: c!.SessionToken!,
+      },
     });
   }
 
   it('AssumeRole issues fresh credentials per call', async () => {
-    const send = () => sts().send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 's1', ExternalId: 'ext-1234' }));
+    const send = () =>
+      sts().send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 's1', ExternalId: 'ext-1234' }));
     const [a, b] = [await send(), await send()];
     assert.match(a.Credentials!.AccessKeyId!, /^ASIA[A-Z0-9]{16}$/);
     assert.equal(a.Credentials!.SecretAccessKey!.length, 40);
@@ -73,7 +82,9 @@ describe('AWS emulator through the official SDK clients', () => {
   });
 
   it('AssumeRole with the wrong external ID is AccessDenied (403), a bad session name a ValidationError', async () => {
-    const denied = await errorOf(sts().send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 's1', ExternalId: 'wrong-id' })));
+    const denied = await errorOf(
+      sts().send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 's1', ExternalId: 'wrong-id' })),
+    );
     assert.equal(denied.name, 'AccessDenied');
     assert.equal(denied.$metadata.httpStatusCode, 403);
     assert.match(denied.message, /not authorized to perform: sts:AssumeRole/);
@@ -89,7 +100,10 @@ describe('AWS emulator through the official SDK clients', () => {
     const client = await session();
     const ids: string[] = [];
     let pages = 0;
-    for await (const page of paginateListEntities({ client, pageSize: 50 }, { Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct', OwnershipType: 'SELF' })) {
+    for await (const page of paginateListEntities(
+      { client, pageSize: 50 },
+      { Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct', OwnershipType: 'SELF' },
+    )) {
       pages += 1;
       for (const s of page.EntitySummaryList ?? []) {
         ids.push(s.EntityId!);
@@ -101,7 +115,9 @@ describe('AWS emulator through the official SDK clients', () => {
     assert.equal(pages, 3);
     assert.equal(ids.length, 123);
     assert.equal(new Set(ids).size, 123);
-    const shared = await client.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct', OwnershipType: 'SHARED' }));
+    const shared = await client.send(
+      new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct', OwnershipType: 'SHARED' }),
+    );
     assert.deepEqual(shared.EntitySummaryList, []);
   });
 
@@ -122,7 +138,10 @@ describe('AWS emulator through the official SDK clients', () => {
     );
     assert.deepEqual(Object.keys(batch.EntityDetails ?? {}), [id]);
     assert.equal(batch.Errors?.['prod-missing']?.ErrorCode, 'ResourceNotFoundException');
-    await assert.rejects(client.send(new DescribeEntityCommand({ Catalog: 'AWSMarketplace', EntityId: 'prod-nope' })), ResourceNotFoundException);
+    await assert.rejects(
+      client.send(new DescribeEntityCommand({ Catalog: 'AWSMarketplace', EntityId: 'prod-nope' })),
+      ResourceNotFoundException,
+    );
   });
 
   it('maps every injected error to the SDK’s named exception', async () => {
@@ -135,7 +154,9 @@ describe('AWS emulator through the official SDK clients', () => {
       ['ThrottlingException', ThrottlingException, 429],
     ] as const;
     for (const [code, cls, status] of cases) {
-      emulator.state.patchFaults(ACCOUNT, { entityTypeErrors: { ContainerProduct: { code, message: `injected ${code}` } } });
+      emulator.state.patchFaults(ACCOUNT, {
+        entityTypeErrors: { ContainerProduct: { code, message: `injected ${code}` } },
+      });
       const err = await client
         .send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'ContainerProduct' }))
         .catch((e: unknown) => e);
@@ -144,7 +165,10 @@ describe('AWS emulator through the official SDK clients', () => {
       assert.equal((err as Error).message, `injected ${code}`);
     }
     emulator.state.patchFaults(ACCOUNT, { entityTypeErrors: null });
-    await assert.rejects(client.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'Bogus' })), ValidationException);
+    await assert.rejects(
+      client.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'Bogus' })),
+      ValidationException,
+    );
     await assert.rejects(
       client.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct', MaxResults: 51 })),
       ValidationException,
@@ -155,14 +179,19 @@ describe('AWS emulator through the official SDK clients', () => {
     const client = await session();
     emulator.state.resetStats();
     emulator.state.patchFaults(ACCOUNT, { throttleRate: 1 });
-    await assert.rejects(client.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct' })), ThrottlingException);
+    await assert.rejects(
+      client.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct' })),
+      ThrottlingException,
+    );
     emulator.state.patchFaults(ACCOUNT, { throttleRate: 0.3 });
     let throttled = 0;
     for (let i = 0; i < 20; i += 1) {
-      await client.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'AmiProduct' })).catch((e: unknown) => {
-        assert.ok(e instanceof ThrottlingException);
-        throttled += 1;
-      });
+      await client
+        .send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'AmiProduct' }))
+        .catch((e: unknown) => {
+          assert.ok(e instanceof ThrottlingException);
+          throttled += 1;
+        });
     }
     assert.equal(throttled, 6, '30 % of 20 calls');
     emulator.state.patchFaults(ACCOUNT, { throttleRate: null });
@@ -173,7 +202,9 @@ describe('AWS emulator through the official SDK clients', () => {
 
   it('rejects Catalog calls not signed with credentials its STS issued', async () => {
     const vendor = new MarketplaceCatalogClient({ region: 'us-east-1', credentials: base, maxAttempts: 1 });
-    const err = await errorOf(vendor.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct' })));
+    const err = await errorOf(
+      vendor.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct' })),
+    );
     assert.equal(err.name, 'UnrecognizedClientException');
   });
 });

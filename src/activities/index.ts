@@ -335,7 +335,7 @@ export function createActivities(deps: ActivityDeps) {
       // Another sync of the same team (a second connection) imported the same product a moment ago.
       if (err instanceof MongoBulkWriteError) {
         const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-        if (errors.every((e) => e.code === 11000)) return errors.length;
+        if (errors.every((e: { code?: number }) => e.code === 11000)) return errors.length;
       }
       throw err;
     }

@@ -5,9 +5,20 @@ import type { ExistingListing } from '../domain/reconcile-plan.ts';
 
 export type DocId = string | ObjectId;
 
+/** What the worker writes on connections.sync; the app reads it to show a connection's last sync. */
+export interface ConnectionSync {
+  status: 'running' | 'succeeded' | 'failed';
+  started_at?: Date;
+  finished_at: Date | null;
+  summary?: Document | null;
+  error: { type: string; message: string } | null;
+  workflow_id: string;
+  run_id: string;
+}
+
 export interface ConnectionRecord extends ConnectionDoc {
   _id: DocId;
-  sync?: Document;
+  sync?: ConnectionSync;
 }
 
 export interface ListingRecord extends ExistingListing<DocId> {
@@ -81,5 +92,9 @@ export async function ensureIndexes(db: Db): Promise<IndexReport> {
 
 function isNotImplemented(err: unknown): boolean {
   const e = err as { code?: number; codeName?: string; message?: string };
-  return e.code === 238 || e.codeName === 'NotImplemented' || /not ?implemented|partialFilterExpression/i.test(e.message ?? '');
+  return (
+    e.code === 238 ||
+    e.codeName === 'NotImplemented' ||
+    /not ?implemented|partialFilterExpression/i.test(e.message ?? '')
+  );
 }

@@ -12,7 +12,10 @@ export function createSyncAllActivities(deps: Pick<ActivityDeps, 'db' | 'clock'>
    * One page of syncable connection ids in _id order. BSON orders every string before every ObjectId,
    * so the cursor remembers which kind it stopped on.
    */
-  async function listConnectionsPage(input: { cursor: ConnectionCursor | null; limit: number }): Promise<ConnectionsPage> {
+  async function listConnectionsPage(input: {
+    cursor: ConnectionCursor | null;
+    limit: number;
+  }): Promise<ConnectionsPage> {
     const { cursor, limit } = input;
     let position: Filter<ConnectionRecord> = {};
     if (cursor?.kind === 'string') {
@@ -23,9 +26,10 @@ export function createSyncAllActivities(deps: Pick<ActivityDeps, 'db' | 'clock'>
     const docs = await c.connections
       .find({ ...SYNCABLE, ...position }, { projection: { _id: 1 }, sort: { _id: 1 }, limit })
       .toArray();
-    const entries = docs.map(
-      (d): ConnectionCursor =>
-        d._id instanceof ObjectId ? { kind: 'objectId', value: d._id.toHexString() } : { kind: 'string', value: String(d._id) },
+    const entries = docs.map((d): ConnectionCursor =>
+      d._id instanceof ObjectId
+        ? { kind: 'objectId', value: d._id.toHexString() }
+        : { kind: 'string', value: String(d._id) },
     );
     return { entries, next: entries.length < limit ? null : (entries.at(-1) ?? null) };
   }

@@ -51,7 +51,12 @@ const commands: Record<string, Command> = {
       }
       try {
         const summary = await handle.result();
-        ctx.out(`Synced ${connectionId}: ${JSON.stringify(summary)}\n${link ?? ''}`, { workflowId, runId, link, summary });
+        ctx.out(`Synced ${connectionId}: ${JSON.stringify(summary)}\n${link ?? ''}`, {
+          workflowId,
+          runId,
+          link,
+          summary,
+        });
         return EXIT.ok;
       } catch (err) {
         const failure = failureOf(err);
@@ -83,11 +88,11 @@ const commands: Record<string, Command> = {
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }
-      const sync = (doc.sync ?? null) as Record<string, unknown> | null;
+      const sync = doc.sync ?? null;
       const link = workflow ? app.uiLink(workflowId, workflow.runId) : null;
       const lines = [
         `Connection ${connectionId} (team ${String(doc.team_id)}, role ${String(doc.iam_role_arn)})`,
-        `  last sync:  ${String(sync?.status ?? 'never')}  started ${String(sync?.started_at ?? '-')}  finished ${String(sync?.finished_at ?? '-')}`,
+        `  last sync:  ${sync?.status ?? 'never'}  started ${sync?.started_at?.toISOString() ?? '-'}  finished ${sync?.finished_at?.toISOString() ?? '-'}`,
         `  summary:    ${sync?.summary ? JSON.stringify(sync.summary) : '-'}`,
         `  error:      ${sync?.error ? `${(sync.error as { type: string }).type}: ${(sync.error as { message: string }).message}` : '-'}`,
         `  workflow:   ${workflow ? `${workflowId} ${workflow.status}` : 'no run in Temporal'}`,
@@ -147,7 +152,10 @@ const commands: Record<string, Command> = {
             overlap: d.policies.overlap,
             catchupWindowMs: d.policies.catchupWindow,
             nextActionTimes: d.info.nextActionTimes,
-            recentActions: d.info.recentActions.map((a) => ({ at: a.takenAt, workflowId: a.action.workflow.workflowId })),
+            recentActions: d.info.recentActions.map((a) => ({
+              at: a.takenAt,
+              workflowId: a.action.workflow.workflowId,
+            })),
             running: d.info.runningActions.map((a) => a.workflow.workflowId),
           };
           ctx.out(
@@ -192,7 +200,11 @@ const commands: Record<string, Command> = {
       const filter = flags.failed ? { provider: 'aws', 'sync.status': 'failed' } : { provider: 'aws' };
       const docs = await c.connections.find(filter, { sort: { _id: 1 } }).toArray();
       const rows = docs.map((d) => {
-        const sync = (d.sync ?? {}) as { status?: string; finished_at?: Date; error?: { type: string; message: string } };
+        const sync = (d.sync ?? {}) as {
+          status?: string;
+          finished_at?: Date;
+          error?: { type: string; message: string };
+        };
         return {
           connectionId: String(d._id),
           teamId: String(d.team_id),
@@ -202,7 +214,10 @@ const commands: Record<string, Command> = {
         };
       });
       const text = rows
-        .map((r) => `${r.connectionId}\t${r.teamId}\t${r.status}\t${r.finishedAt ? r.finishedAt.toISOString() : '-'}\t${r.error ? `${r.error.type}: ${r.error.message}` : ''}`)
+        .map(
+          (r) =>
+            `${r.connectionId}\t${r.teamId}\t${r.status}\t${r.finishedAt ? r.finishedAt.toISOString() : '-'}\t${r.error ? `${r.error.type}: ${r.error.message}` : ''}`,
+        )
         .join('\n');
       ctx.out(text || '(no connections)', rows);
       return EXIT.ok;
@@ -222,7 +237,10 @@ function helpText(): string {
   ].join('\n');
 }
 
-export async function runCli(argv: string[], write: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+export async function runCli(
+  argv: string[],
+  write: (s: string) => void = (s) => process.stdout.write(s),
+): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     write(`${helpText()}\n`);
@@ -250,7 +268,9 @@ export async function runCli(argv: string[], write: (s: string) => void = (s) =>
   }
   if (parsed.values.help) {
     const opts = Object.entries(command.options ?? {}).map(([k, v]) => `  --${k.padEnd(10)} ${v.description}`);
-    write(`Usage: listing-sync ${command.usage} [--json]\n\n${command.help}\n${opts.length ? `\nOptions:\n${opts.join('\n')}\n` : ''}`);
+    write(
+      `Usage: listing-sync ${command.usage} [--json]\n\n${command.help}\n${opts.length ? `\nOptions:\n${opts.join('\n')}\n` : ''}`,
+    );
     return EXIT.ok;
   }
 
@@ -266,7 +286,7 @@ export async function runCli(argv: string[], write: (s: string) => void = (s) =>
       app: async () => (app ??= await ListingSyncClient.connect(config)),
       mongo: async () => (mongo ??= await new MongoClient(config.mongo.uri).connect()),
     };
-    return await command.run(ctx, parsed.positionals, parsed.values as Record<string, string | boolean | undefined>);
+    return await command.run(ctx, parsed.positionals, parsed.values);
   } catch (err) {
     if (err instanceof UsageError) {
       write(`${err.message}\nUsage: listing-sync ${command.usage}\n`);
@@ -276,7 +296,11 @@ export async function runCli(argv: string[], write: (s: string) => void = (s) =>
       write(`${err.message}\n`);
       return EXIT.usage;
     }
-    if (err instanceof NotFoundError || err instanceof WorkflowNotFoundError || (err as Error).name === 'NotFoundError') {
+    if (
+      err instanceof NotFoundError ||
+      err instanceof WorkflowNotFoundError ||
+      (err as Error).name === 'NotFoundError'
+    ) {
       write(`${(err as Error).message}\n`);
       return EXIT.notFound;
     }

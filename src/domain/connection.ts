@@ -34,7 +34,8 @@ export function validateConnection(doc: ConnectionDoc): ConnectionCheck {
   const roleArn = typeof doc.iam_role_arn === 'string' ? doc.iam_role_arn.trim() : '';
   const arnMatch = ROLE_ARN.exec(roleArn);
   if (!roleArn) problems.push('iam_role_arn is missing');
-  else if (!arnMatch) problems.push(`iam_role_arn "${roleArn}" is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)`);
+  else if (!arnMatch)
+    problems.push(`iam_role_arn "${roleArn}" is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)`);
 
   const externalId = typeof doc.external_id === 'string' ? doc.external_id : '';
   if (!externalId) problems.push('external_id is missing');
@@ -43,8 +44,9 @@ export function validateConnection(doc: ConnectionDoc): ConnectionCheck {
   }
 
   const accountId = arnMatch?.[1] ?? '';
-  if (doc.aws_account_id != null && accountId && String(doc.aws_account_id) !== accountId) {
-    problems.push(`aws_account_id ${String(doc.aws_account_id)} does not match the role ARN's account ${accountId}`);
+  const declaredAccount = idString(doc.aws_account_id);
+  if (declaredAccount && accountId && declaredAccount !== accountId) {
+    problems.push(`aws_account_id ${declaredAccount} does not match the role ARN's account ${accountId}`);
   }
 
   if (problems.length > 0 || !teamId) return { ok: false, problems };
@@ -57,8 +59,12 @@ export function roleSessionName(connectionId: string): string {
   return `listing-sync-${safe}`.slice(0, 64);
 }
 
+/** Ids arrive as strings, numbers or ObjectIds (anything with toHexString). */
 function idString(value: unknown): string | null {
-  if (value == null) return null;
-  const s = typeof value === 'string' ? value : String(value as object);
-  return s.length > 0 && s !== '[object Object]' ? s : null;
+  if (typeof value === 'string') return value.length > 0 ? value : null;
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (value && typeof (value as { toHexString?: unknown }).toHexString === 'function') {
+    return (value as { toHexString(): string }).toHexString();
+  }
+  return null;
 }

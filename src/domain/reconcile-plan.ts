@@ -126,7 +126,11 @@ export function planReconcile<Id>(input: PlanInput<Id>): ReconcilePlan<Id> {
     if (rows.length === 1 && titleProducts.length === 1 && row && product) {
       plan.links.push({
         _id: row._id,
-        set: { ...metadataSet(product, now), entity_id: product.entityId, catalog_type: catalogTypeFor(product.entityType) },
+        set: {
+          ...metadataSet(product, now),
+          entity_id: product.entityId,
+          catalog_type: catalogTypeFor(product.entityType),
+        },
       });
       plan.counts.auto_linked += 1;
     } else {

@@ -6,7 +6,11 @@ export function runtimeMetrics(): SyncMetrics {
   const meter = Runtime.instance().metricMeter;
   const awsCalls = meter.createCounter('listing_sync_aws_calls', 'calls', 'AWS API calls by operation and outcome');
   const syncs = meter.createCounter('listing_sync_syncs', 'syncs', 'Finished connection syncs by outcome');
-  const listings = meter.createCounter('listing_sync_listings_written', 'listings', 'Listings imported, updated or auto-linked');
+  const listings = meter.createCounter(
+    'listing_sync_listings_written',
+    'listings',
+    'Listings imported, updated or auto-linked',
+  );
   return {
     awsCall: (operation, outcome) => awsCalls.add(1, { operation, outcome }),
     syncFinished: (outcome) => syncs.add(1, { outcome }),

@@ -98,7 +98,12 @@ export async function syncConnection({ connectionId }: SyncConnectionInput): Pro
     upsertMemo({ error });
     if (isCancellation(err)) throw err;
     // Re-raise under the activity's failure name so the UI and a parent SyncAll show the cause, not "activity failed".
-    throw ApplicationFailure.create({ type: error.type, message: error.message, nonRetryable: true, cause: err as Error });
+    throw ApplicationFailure.create({
+      type: error.type,
+      message: error.message,
+      nonRetryable: true,
+      cause: err as Error,
+    });
   }
 }
 

@@ -8,11 +8,7 @@ import { createWorkerResources, type WorkerResources } from '../../src/worker/cr
 import { emulator, makeProducts } from '../helpers/emulator.ts';
 import { seedConnection } from '../helpers/fixtures.ts';
 import { testConfig } from '../helpers/stack.ts';
-
-/** MockActivityEnvironment.run loses the activity's types; this keeps them. */
-function runIn<A extends unknown[], R>(env: MockActivityEnvironment, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-  return env.run(fn as (...a: unknown[]) => Promise<R>, ...args) as Promise<R>;
-}
+import { runActivity } from '../helpers/activity-env.ts';
 
 describe('activities in MockActivityEnvironment (real FerretDB and emulator)', function () {
   this.timeout(300_000);
@@ -31,12 +27,16 @@ describe('activities in MockActivityEnvironment (real FerretDB and emulator)', f
     const acts = createActivities(resources.deps);
     const conn = await seedConnection(resources.deps.db, { products: (a) => makeProducts(a, 'SaaSProduct', 180) });
     const runRef = ref(conn.connectionId, `resume-${conn.accountId}`);
-    await runIn(new MockActivityEnvironment(), acts.assumeRole, runRef);
+    await runActivity(acts.assumeRole, new MockActivityEnvironment(), runRef);
 
     const first = new MockActivityEnvironment();
     const beats: ListCursor[] = [];
     first.on('heartbeat', (d: ListCursor) => beats.push(d));
-    const partial = await runIn(first, acts.listEntities, { ...runRef, entityType: 'SaaSProduct' as const, maxPages: 2 });
+    const partial = await runActivity(acts.listEntities, first, {
+      ...runRef,
+      entityType: 'SaaSProduct' as const,
+      maxPages: 2,
+    });
     assert.equal(partial.status, 'partial');
     assert.deepEqual(
       beats.map((b) => b.pages),
@@ -45,14 +45,14 @@ describe('activities in MockActivityEnvironment (real FerretDB and emulator)', f
 
     // A new attempt sees the last heartbeat, as Temporal hands it over after a worker crash.
     const retry = new MockActivityEnvironment({ heartbeatDetails: beats.at(-1), attempt: 2 });
-    const done = await runIn(retry, acts.listEntities, { ...runRef, entityType: 'SaaSProduct' as const });
+    const done = await runActivity(acts.listEntities, retry, { ...runRef, entityType: 'SaaSProduct' as const });
     assert.equal(done.status, 'complete');
     assert.equal(done.status === 'complete' && done.products, 180);
     assert.equal(done.status === 'complete' && done.pages, 4);
     const calls = (await emulator.stats()).byAccount[conn.accountId]?.calls;
     assert.equal(calls?.ListEntities, 4, 'pages 3 and 4 were fetched once each, pages 1 and 2 not again');
 
-    const summary = await runIn(new MockActivityEnvironment(), acts.reconcile, {
+    const summary = await runActivity(acts.reconcile, new MockActivityEnvironment(), {
       ...runRef,
       teamId: conn.teamId,
       lists: [done],
@@ -66,14 +66,18 @@ describe('activities in MockActivityEnvironment (real FerretDB and emulator)', f
       products: (a) => ENTITY_TYPES.flatMap((t) => makeProducts(a, t, productsPerType)),
     });
     const runRef = ref(conn.connectionId, `count-${conn.accountId}`);
-    await runIn(new MockActivityEnvironment(), acts.assumeRole, runRef);
+    await runActivity(acts.assumeRole, new MockActivityEnvironment(), runRef);
     const lists: ListEntitiesResult[] = [];
     for (const entityType of ENTITY_TYPES) {
-      lists.push(await runIn(new MockActivityEnvironment(), acts.listEntities, { ...runRef, entityType }));
+      lists.push(await runActivity(acts.listEntities, new MockActivityEnvironment(), { ...runRef, entityType }));
     }
     commands = [];
     const started = Date.now();
-    const summary = await runIn(new MockActivityEnvironment(), acts.reconcile, { ...runRef, teamId: conn.teamId, lists });
+    const summary = await runActivity(acts.reconcile, new MockActivityEnvironment(), {
+      ...runRef,
+      teamId: conn.teamId,
+      lists,
+    });
     const ms = Date.now() - started;
     const roundTrips = commands.filter((c) => !['hello', 'isMaster', 'ping', 'endSessions'].includes(c.commandName));
     return { summary, roundTrips, ms };
@@ -85,8 +89,12 @@ describe('activities in MockActivityEnvironment (real FerretDB and emulator)', f
     assert.equal(small.summary.imported, 400);
     assert.equal(large.summary.imported, 20_000);
     const names = (r: typeof small) => r.roundTrips.map((c) => `${c.commandName}`).join(',');
-    console.log(`      reconcile round trips: 400 products -> ${small.roundTrips.length} (${names(small)}) in ${small.ms} ms`);
-    console.log(`      reconcile round trips: 20,000 products -> ${large.roundTrips.length} (${names(large)}) in ${large.ms} ms`);
+    console.log(
+      `      reconcile round trips: 400 products -> ${small.roundTrips.length} (${names(small)}) in ${small.ms} ms`,
+    );
+    console.log(
+      `      reconcile round trips: 20,000 products -> ${large.roundTrips.length} (${names(large)}) in ${large.ms} ms`,
+    );
     assert.ok(large.roundTrips.length <= 10, `reconcile made ${large.roundTrips.length} round trips`);
     assert.ok(large.roundTrips.length - small.roundTrips.length <= 4, 'round trips do not grow with the product count');
   });

@@ -41,7 +41,8 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 
 export const emulator = {
   putAccounts: (accounts: EmulatorAccount[]) => call('POST', 'accounts', { accounts }),
-  setFaults: (accountId: string, faults: Record<string, unknown>) => call('PATCH', `accounts/${accountId}/faults`, faults),
+  setFaults: (accountId: string, faults: Record<string, unknown>) =>
+    call('PATCH', `accounts/${accountId}/faults`, faults),
   setProducts: (accountId: string, products: EmulatorProduct[]) =>
     call('PUT', `accounts/${accountId}/products`, { products }),
   stats: () =>
@@ -57,12 +58,19 @@ let counter = 0;
 /** A fresh 12-digit account id per test, so tests never see each other's emulator state. */
 export function uniqueAccountId(): string {
   counter += 1;
-  return `${String(Date.now() % 1_000_000).padStart(6, '0')}${String(process.pid % 1000).padStart(3, '0')}${String(counter).padStart(3, '0')}`.slice(-12);
+  return `${String(Date.now() % 1_000_000).padStart(6, '0')}${String(process.pid % 1000).padStart(3, '0')}${String(counter).padStart(3, '0')}`.slice(
+    -12,
+  );
 }
 
 const VISIBILITIES = ['Public', 'Limited', 'Restricted', 'Draft'];
 
-export function makeProducts(accountId: string, entityType: string, count: number, prefix = entityType): EmulatorProduct[] {
+export function makeProducts(
+  accountId: string,
+  entityType: string,
+  count: number,
+  prefix = entityType,
+): EmulatorProduct[] {
   return Array.from({ length: count }, (_, i) => ({
     entityType,
     entityId: `prod-${accountId.slice(-6)}${entityType.slice(0, 2).toLowerCase()}${String(i).padStart(5, '0')}`,

@@ -61,7 +61,8 @@ describe('SyncAll and its schedule', function () {
           let workflowId: string | undefined;
           for (let i = 0; i < 100 && !workflowId; i += 1) {
             const d = await scheduleHandle(stack.client, scheduleId).describe();
-            workflowId = d.info.recentActions[0]?.action.workflow.workflowId ?? d.info.runningActions[0]?.workflow.workflowId;
+            workflowId =
+              d.info.recentActions[0]?.action.workflow.workflowId ?? d.info.runningActions[0]?.workflow.workflowId;
             if (!workflowId) await new Promise((r) => setTimeout(r, 200));
           }
           assert.ok(workflowId, 'the trigger started a SyncAll');
@@ -105,7 +106,14 @@ describe('SyncAll and its schedule', function () {
         })),
       );
       await iso.db.collection('connections').insertMany([
-        { _id: 'fan-disabled' as never, team_id: 't', provider: 'aws', disabled: true, iam_role_arn: 'x', external_id: 'y' },
+        {
+          _id: 'fan-disabled' as never,
+          team_id: 't',
+          provider: 'aws',
+          disabled: true,
+          iam_role_arn: 'x',
+          external_id: 'y',
+        },
         { _id: 'fan-gcp' as never, team_id: 't', provider: 'gcp' },
       ]);
 

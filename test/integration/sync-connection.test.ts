@@ -35,12 +35,24 @@ describe('SyncConnection against the dev server, FerretDB and the emulator', fun
       const first = await appClient(tq).syncConnectionNow(conn.connectionId);
       assert.deepEqual(
         { ...first, skipped_types: undefined, ambiguous: undefined, invalid_products: undefined },
-        { total_aws: 64, matched: 0, updated: 0, auto_linked: 0, imported: 64, skipped_types: undefined, ambiguous: undefined, invalid_products: undefined },
+        {
+          total_aws: 64,
+          matched: 0,
+          updated: 0,
+          auto_linked: 0,
+          imported: 64,
+          skipped_types: undefined,
+          ambiguous: undefined,
+          invalid_products: undefined,
+        },
       );
       const rows = await listings(conn.teamId);
       assert.equal(rows.length, 64);
       assert.equal(new Set(rows.map((r) => r.entity_id)).size, 64);
-      const byType = rows.reduce<Record<string, number>>((m, r) => ({ ...m, [r.catalog_type]: (m[r.catalog_type] ?? 0) + 1 }), {});
+      const byType = rows.reduce<Record<string, number>>(
+        (m, r) => ({ ...m, [r.catalog_type]: (m[r.catalog_type] ?? 0) + 1 }),
+        {},
+      );
       assert.deepEqual(byType, { SAAS: 57, AMI: 4, CONTAINER: 2, PROF: 1 });
       for (const row of rows) {
         const live = ['Public', 'Limited', 'Restricted'].includes(row.aws_visibility);
@@ -57,7 +69,11 @@ describe('SyncConnection against the dev server, FerretDB and the emulator', fun
       assert.equal(second.imported, 0);
       assert.equal(second.updated, 0);
       assert.equal(second.matched, 64);
-      assert.deepEqual(await listings(conn.teamId), rows, 'a second sync of an unchanged catalog must not touch a listing');
+      assert.deepEqual(
+        await listings(conn.teamId),
+        rows,
+        'a second sync of an unchanged catalog must not touch a listing',
+      );
 
       const sync = (await stack.db.collection('connections').findOne({ _id: conn.connectionId as never }))?.sync;
       assert.equal(sync?.status, 'succeeded');
@@ -75,10 +91,14 @@ describe('SyncConnection against the dev server, FerretDB and the emulator', fun
       await appClient(tq).syncConnectionNow(conn.connectionId);
       const enriched = { description: 'Hand-written', ai_score: 91, title: 'Renamed by the seller' };
       const target = products[1]!;
-      await stack.db.collection('listings').updateOne({ team_id: conn.teamId, entity_id: target.entityId }, { $set: enriched });
+      await stack.db
+        .collection('listings')
+        .updateOne({ team_id: conn.teamId, entity_id: target.entityId }, { $set: enriched });
       const before = await listings(conn.teamId);
 
-      products = products.map((p) => (p === target ? { ...p, visibility: 'Restricted', lastModified: '2026-11-20T08:00:00Z' } : p));
+      products = products.map((p) =>
+        p === target ? { ...p, visibility: 'Restricted', lastModified: '2026-11-20T08:00:00Z' } : p,
+      );
       await emulator.setProducts(conn.accountId, products);
       const summary = await appClient(tq).syncConnectionNow(conn.connectionId);
       assert.equal(summary.updated, 1);
@@ -134,7 +154,10 @@ describe('SyncConnection against the dev server, FerretDB and the emulator', fun
       assert.equal(linked?.catalog_type, 'AMI');
       assert.match(String(linked?.entity_id), /^prod-/);
       assert.equal(linked?.title, '  acme VAULT ', 'linking keeps the row’s own title');
-      const shared = await stack.db.collection('listings').find({ team_id: team, title: /shared/i }).toArray();
+      const shared = await stack.db
+        .collection('listings')
+        .find({ team_id: team, title: /shared/i })
+        .toArray();
       assert.equal(shared.length, 2, 'the ambiguous product is not imported as a third copy');
       assert.ok(shared.every((r) => r.entity_id === undefined));
     });
@@ -143,10 +166,16 @@ describe('SyncConnection against the dev server, FerretDB and the emulator', fun
   it('skips an entity type AWS will not list and syncs the others', async () => {
     const tq = uniqueTaskQueue('skip');
     const conn = await seedConnection(stack.db, {
-      products: (acct) => [...makeProducts(acct, 'SaaSProduct', 2), ...makeProducts(acct, 'ProfessionalServicesProduct', 2)],
+      products: (acct) => [
+        ...makeProducts(acct, 'SaaSProduct', 2),
+        ...makeProducts(acct, 'ProfessionalServicesProduct', 2),
+      ],
       faults: {
         entityTypeErrors: {
-          ProfessionalServicesProduct: { code: 'ValidationException', message: 'Unsupported EntityType ProfessionalServicesProduct' },
+          ProfessionalServicesProduct: {
+            code: 'ValidationException',
+            message: 'Unsupported EntityType ProfessionalServicesProduct',
+          },
         },
       },
     });
@@ -155,7 +184,7 @@ describe('SyncConnection against the dev server, FerretDB and the emulator', fun
       assert.equal(summary.imported, 2);
       assert.equal(summary.skipped_types.length, 1);
       assert.equal(summary.skipped_types[0]?.entity_type, 'ProfessionalServicesProduct');
-      assert.match(summary.skipped_types[0]!.reason, /Unsupported EntityType/);
+      assert.match(summary.skipped_types[0].reason, /Unsupported EntityType/);
     });
   });
 
@@ -182,7 +211,9 @@ describe('SyncConnection against the dev server, FerretDB and the emulator', fun
 
   it('rejects a malformed connection before calling AWS', async () => {
     const tq = uniqueTaskQueue('invalid');
-    const conn = await seedConnection(stack.db, { connection: { iam_role_arn: 'arn:aws:iam::12345:user/bob', external_id: '' } });
+    const conn = await seedConnection(stack.db, {
+      connection: { iam_role_arn: 'arn:aws:iam::12345:user/bob', external_id: '' },
+    });
     await withWorker(tq, async () => {
       const { handle } = await appClient(tq).startConnectionSync(conn.connectionId);
       await assert.rejects(handle.result(), WorkflowFailedError);

@@ -51,7 +51,12 @@ describe('connection validation', () => {
   });
 
   it('names every problem of a malformed connection', () => {
-    const check = validateConnection({ _id: 'c2', provider: 'aws', iam_role_arn: 'arn:aws:iam::12:user/x', external_id: 'x' });
+    const check = validateConnection({
+      _id: 'c2',
+      provider: 'aws',
+      iam_role_arn: 'arn:aws:iam::12:user/x',
+      external_id: 'x',
+    });
     assert.ok(!check.ok);
     assert.equal(check.problems.length, 3);
     assert.match(check.problems.join('\n'), /team_id is missing/);
@@ -90,7 +95,11 @@ describe('normalizing AWS summaries', () => {
 describe('reconcile plan', () => {
   it('pass 1 updates only rows whose visibility or last-modified changed', () => {
     const result = plan(
-      [product('p1', 'One', 'Public'), product('p2', 'Two', 'Limited'), product('p3', 'Three', 'Public', '2026-11-01T00:00:00Z')],
+      [
+        product('p1', 'One', 'Public'),
+        product('p2', 'Two', 'Limited'),
+        product('p3', 'Three', 'Public', '2026-11-01T00:00:00Z'),
+      ],
       [
         { _id: 'l1', entity_id: 'p1', aws_visibility: 'Public', aws_last_modified: new Date('2026-10-01T00:00:00Z') },
         { _id: 'l2', entity_id: 'p2', aws_visibility: 'Public', aws_last_modified: new Date('2026-10-01T00:00:00Z') },
@@ -102,12 +111,19 @@ describe('reconcile plan', () => {
       result.updates.map((u) => u._id),
       ['l2', 'l3'],
     );
-    assert.deepEqual(Object.keys(result.updates[0]!.set).sort(), ['aws_last_modified', 'aws_visibility', 'last_synced_at']);
+    assert.deepEqual(Object.keys(result.updates[0]!.set).sort(), [
+      'aws_last_modified',
+      'aws_visibility',
+      'last_synced_at',
+    ]);
     assert.equal(result.updates[0]!.set.last_synced_at, now);
   });
 
   it('pass 2 links a published unlinked row by trimmed, case-insensitive title', () => {
-    const result = plan([product('p1', '  Acme Observability ')], [{ _id: 'l1', title: 'acme observability', status: 'published' }]);
+    const result = plan(
+      [product('p1', '  Acme Observability ')],
+      [{ _id: 'l1', title: 'acme observability', status: 'published' }],
+    );
     assert.equal(result.counts.auto_linked, 1);
     assert.equal(result.counts.imported, 0);
     assert.deepEqual(result.links[0], {
@@ -139,7 +155,10 @@ describe('reconcile plan', () => {
     assert.deepEqual(twoRows.counts, { total_aws: 1, matched: 0, updated: 0, auto_linked: 0, imported: 0 });
     assert.deepEqual(twoRows.ambiguous, [{ title: 'Acme', listing_ids: ['l1', 'l2'], entity_ids: ['p1'] }]);
 
-    const twoProducts = plan([product('p1', 'Acme'), product('p2', 'acme')], [{ _id: 'l1', title: 'Acme', status: 'published' }]);
+    const twoProducts = plan(
+      [product('p1', 'Acme'), product('p2', 'acme')],
+      [{ _id: 'l1', title: 'Acme', status: 'published' }],
+    );
     assert.equal(twoProducts.links.length + twoProducts.inserts.length, 0);
     assert.deepEqual(twoProducts.ambiguous[0]?.entity_ids, ['p1', 'p2']);
   });
