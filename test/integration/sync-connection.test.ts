@@ -262,6 +262,34 @@ describe('SyncConnection against the dev server, FerretDB and the emulator', fun
     });
   });
 
+  it('syncs 20,000 products with every history payload under 256 KB', async () => {
+    const tq = uniqueTaskQueue('large');
+    const conn = await seedConnection(stack.db, {
+      products: (acct) => [
+        ...makeProducts(acct, 'SaaSProduct', 8_000),
+        ...makeProducts(acct, 'AmiProduct', 6_000),
+        ...makeProducts(acct, 'ContainerProduct', 4_000),
+        ...makeProducts(acct, 'ProfessionalServicesProduct', 2_000),
+      ],
+    });
+    await withWorker(tq, async () => {
+      const { handle } = await appClient(tq).startConnectionSync(conn.connectionId);
+      const summary = await handle.result();
+      assert.equal(summary.total_aws, 20_000);
+      assert.equal(summary.imported, 20_000);
+      const history = await handle.fetchHistory();
+      let largest = 0;
+      for (const event of history.events ?? []) largest = Math.max(largest, JSON.stringify(event).length);
+      console.log(`      20,000 products: ${history.events?.length} events, largest event ${(largest / 1024).toFixed(1)} KB`);
+      assert.ok(largest < 256 * 1024, `an event of ${largest} bytes`);
+      const staged = await stack.db.collection('sync_staging').countDocuments({ run_id: (await handle.describe()).runId });
+      assert.equal(staged, 0, 'staged pages are removed after the reconcile');
+      const calls = (await emulator.stats()).byAccount[conn.accountId]?.calls;
+      assert.equal(calls?.ListEntities, 160 + 120 + 80 + 40, 'exactly ceil(products/50) ListEntities per type');
+      assert.equal(calls?.AssumeRole, 1);
+    });
+  });
+
   it('a second start while a sync runs returns the running one', async () => {
     const tq = uniqueTaskQueue('dedupe');
     const conn = await seedConnection(stack.db, { faults: { latencyMs: 400 } });
