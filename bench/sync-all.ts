@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -29,6 +30,11 @@ const concurrency = Number(args.concurrency);
 const batchSize = Number(args['batch-size']);
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
+
+// The worker under test loads a prebuilt bundle, as in production (see README); bundling runs in its own process.
+const bundlePath = `.data/bench-workflow-bundle.js`;
+execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bundle-workflows.ts', bundlePath], { stdio: 'ignore' });
+process.env.WORKFLOW_BUNDLE_PATH = bundlePath;
 
 const ownStack = process.env.TEMPORAL_ADDRESS ? null : await startStack({ mode: 'test', dataDir: '.data/bench' });
 if (ownStack) Object.assign(process.env, ownStack.env);
@@ -169,8 +175,10 @@ async function plainLoop(): Promise<Figures> {
   await admin('POST', 'stats/reset');
   return withMonitoredResources(config, async (resources, commands) => {
     const acts = createActivities(resources.deps);
+    // Same log level as the worker under test (WARN), so neither side pays for logging the other skips.
+    const logger = new DefaultLogger('WARN');
     const call = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...a: A) =>
-      runActivity(fn, new MockActivityEnvironment(), ...a);
+      runActivity(fn, new MockActivityEnvironment(undefined, { logger }), ...a);
     const ids = Array.from({ length: N }, (_, i) => `bench-${String(i).padStart(6, '0')}`);
     let next = 0;
     let failed = 0;

@@ -372,7 +372,7 @@ async function main(): Promise<number> {
   }
 
   const workerLog = createWriteStream(join(resolve(ROOT, dataDir), 'logs', 'worker.log'), { flags: 'a' });
-  const worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
+  const worker = spawn(process.execPath, ['--max-old-space-size=256', '--import', 'tsx', 'src/worker/main.ts'], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

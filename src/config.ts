@@ -21,9 +21,12 @@ export interface Config {
     maxConcurrentLocalActivities: number;
     maxConcurrentWorkflowTasks: number;
     maxCachedWorkflows: number;
+    workflowThreads: number;
     roleSessionCacheSize: number;
     metricsBindAddress: string | null;
     logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+    /** A bundle made by `npm run build:workflows`; without it the worker bundles at start. */
+    workflowBundlePath: string | null;
   };
   syncAll: {
     /** Children running at once. AWS quotas are per seller account, so this is bounded by the worker, not AWS. */
@@ -94,9 +97,11 @@ export function loadConfig(env: Env = process.env): Config {
       maxConcurrentLocalActivities: int('WORKER_MAX_LOCAL_ACTIVITIES', 200, 1, 10_000),
       maxConcurrentWorkflowTasks: int('WORKER_MAX_WORKFLOW_TASKS', 40, 2, 1_000),
       maxCachedWorkflows: int('WORKER_MAX_CACHED_WORKFLOWS', 400, 0, 100_000),
+      workflowThreads: int('WORKER_WORKFLOW_THREADS', 1, 1, 32),
       roleSessionCacheSize: int('ROLE_SESSION_CACHE_SIZE', 2_000, 10, 1_000_000),
       metricsBindAddress: env.METRICS_BIND_ADDRESS || null,
       logLevel: logLevel as Config['worker']['logLevel'],
+      workflowBundlePath: env.WORKFLOW_BUNDLE_PATH || null,
     },
     syncAll: {
       concurrency: int('SYNC_ALL_CONCURRENCY', 50, 1, 1_000),

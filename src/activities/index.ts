@@ -15,6 +15,7 @@ import type {
   AssumedRole,
   ListCursor,
   ListEntitiesInput,
+  ListFirstPagesInput,
   ListEntitiesResult,
   ReconcileInput,
   RunRef,
@@ -259,6 +260,15 @@ export function createActivities(deps: ActivityDeps) {
     return { entityType, status: 'complete', pages, products: count, inline, invalid };
   }
 
+  /**
+   * The first pages of several types in one local activity: each type is still its own paginated
+   * ListEntities sequence, but the workflow pays one activation for all of them instead of one per type.
+   */
+  async function listFirstPages(input: ListFirstPagesInput): Promise<ListEntitiesResult[]> {
+    const { entityTypes, ...rest } = input;
+    return Promise.all(entityTypes.map((entityType) => listEntities({ ...rest, entityType })));
+  }
+
   async function reconcile(input: ReconcileInput): Promise<SyncSummary> {
     const products: DiscoveredProduct[] = [];
     let staged = false;
@@ -353,7 +363,7 @@ export function createActivities(deps: ActivityDeps) {
     log.warn('Sync failed', { connectionId: input.connectionId, errorType: input.error.type });
   }
 
-  return { assumeRole, listEntities, reconcile, recordSyncFailure, ...createSyncAllActivities(deps) };
+  return { assumeRole, listFirstPages, listEntities, reconcile, recordSyncFailure, ...createSyncAllActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

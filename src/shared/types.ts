@@ -38,6 +38,11 @@ export interface ListEntitiesInput {
   maxPages?: number | undefined;
 }
 
+export interface ListFirstPagesInput extends Omit<ListEntitiesInput, 'entityType' | 'resume'> {
+  entityTypes: EntityType[];
+  maxPages: number;
+}
+
 export type ListEntitiesResult =
   | {
       entityType: EntityType;

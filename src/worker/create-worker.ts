@@ -51,9 +51,9 @@ export async function createWorker(
   config: Config,
   connection: NativeConnection,
   deps: ActivityDeps,
-  workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = {
-    workflowsPath: new URL('../workflows/index.ts', import.meta.url).pathname,
-  },
+  workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = config.worker.workflowBundlePath
+    ? { workflowBundle: { codePath: config.worker.workflowBundlePath } }
+    : { workflowsPath: new URL('../workflows/index.ts', import.meta.url).pathname },
 ): Promise<Worker> {
   return Worker.create({
     connection,
@@ -65,5 +65,6 @@ export async function createWorker(
     maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentLocalActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    workflowThreadPoolSize: config.worker.workflowThreads,
   });
 }

@@ -7,7 +7,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
-  upsertMemo,
+  setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -28,7 +28,7 @@ import { listingFastPath, listingPages, localQuick, reconcileOptions } from './a
 type Activities = ReturnType<typeof createActivities>;
 
 const quick = proxyLocalActivities<Activities>(localQuick);
-const firstPages = proxyLocalActivities<Activities>(listingFastPath);
+const fastPath = proxyLocalActivities<Activities>(listingFastPath);
 const morePages = proxyActivities<Activities>(listingPages);
 const reconciler = proxyLocalActivities<Activities>(reconcileOptions);
 
@@ -49,7 +49,21 @@ export async function syncConnection({ connectionId }: SyncConnectionInput): Pro
     error: null,
   };
   setHandler(progressQuery, () => progress);
-  upsertSearchAttributes([{ key: CONNECTION_ID, value: connectionId }]);
+  // The client and SyncAll set ConnectionId at start; a run started by hand (temporal workflow start) gets it here.
+  if (workflowInfo().typedSearchAttributes.get(CONNECTION_ID) === undefined) {
+    upsertSearchAttributes([{ key: CONNECTION_ID, value: connectionId }]);
+  }
+  setCurrentDetails(`Syncing AWS Marketplace listings of connection **${connectionId}**`);
+  let teamId: string | null = null;
+  // Each upsert is a history event and a visibility write, so the outcome and the ids found on the way go in one.
+  const finish = (outcome: 'succeeded' | 'failed', details: string) => {
+    upsertSearchAttributes([
+      { key: SYNC_OUTCOME, value: outcome },
+      ...(teamId ? [{ key: TEAM_ID, value: teamId }] : []),
+      ...(progress.accountId ? [{ key: AWS_ACCOUNT_ID, value: progress.accountId }] : []),
+    ]);
+    setCurrentDetails(details);
+  };
 
   try {
     progress.phase = 'assuming-role';
@@ -58,16 +72,18 @@ export async function syncConnection({ connectionId }: SyncConnectionInput): Pro
       [ref],
     );
     progress.accountId = role.accountId;
-    upsertSearchAttributes([
-      { key: TEAM_ID, value: role.teamId },
-      { key: AWS_ACCOUNT_ID, value: role.accountId },
-    ]);
+    teamId = role.teamId;
+    setCurrentDetails(
+      `Connection **${connectionId}**, AWS account ${role.accountId}, team ${role.teamId}: listing products`,
+    );
 
     progress.phase = 'listing';
+    for (const entityType of ENTITY_TYPES) progress.types[entityType] = { status: 'listing', pages: 0, products: 0 };
+    const firstPages = await listFirstPages(connectionId, runId, role.accountId);
     const lists = await Promise.all(
-      ENTITY_TYPES.map(async (entityType) => {
-        progress.types[entityType] = { status: 'listing', pages: 0, products: 0 };
-        const result = await listType(connectionId, runId, entityType, role.accountId);
+      ENTITY_TYPES.map(async (entityType, i) => {
+        const fast = firstPages?.[i];
+        const result = fast && fast.status !== 'partial' ? fast : await listRest(ref, entityType, role.accountId, fast);
         progress.types[entityType] =
           result.status === 'complete'
             ? { status: 'complete', pages: result.pages, products: result.products }
@@ -85,8 +101,7 @@ export async function syncConnection({ connectionId }: SyncConnectionInput): Pro
 
     progress.phase = 'succeeded';
     progress.summary = summary;
-    upsertSearchAttributes([{ key: SYNC_OUTCOME, value: 'succeeded' }]);
-    upsertMemo({ summary: countsOf(summary) });
+    finish('succeeded', describeSummary(connectionId, role.accountId, summary));
     return summary;
   } catch (err) {
     const error = describeFailure(err);
@@ -94,8 +109,7 @@ export async function syncConnection({ connectionId }: SyncConnectionInput): Pro
     progress.error = error;
     // Record the failure even when an operator cancelled the run: the app shows connections.sync.
     await CancellationScope.nonCancellable(() => quick.recordSyncFailure({ ...ref, error }));
-    upsertSearchAttributes([{ key: SYNC_OUTCOME, value: 'failed' }]);
-    upsertMemo({ error });
+    finish('failed', `Connection **${connectionId}** failed: **${error.type}**: ${error.message}`);
     if (isCancellation(err)) throw err;
     // Re-raise under the activity's failure name so the UI and a parent SyncAll show the cause, not "activity failed".
     throw ApplicationFailure.create({
@@ -107,33 +121,42 @@ export async function syncConnection({ connectionId }: SyncConnectionInput): Pro
   }
 }
 
-async function listType(
+/**
+ * Every type's first pages in one local activity. Most sellers have fewer than 100 products per type, so
+ * this is usually the whole listing; undefined means a transient failure, left to the patient path.
+ */
+async function listFirstPages(
   connectionId: string,
   runId: string,
-  entityType: EntityType,
   accountId: string,
-): Promise<ListEntitiesResult> {
-  const input = { connectionId, runId, entityType };
-  let result: ListEntitiesResult | undefined;
+): Promise<ListEntitiesResult[] | undefined> {
   try {
-    result = await firstPages.listEntities.executeWithOptions(
-      { ...listingFastPath, summary: `List ${entityType} for ${accountId}` },
-      [{ ...input, maxPages: FAST_PATH_PAGES }],
+    return await fastPath.listFirstPages.executeWithOptions(
+      { ...listingFastPath, summary: `List ${ENTITY_TYPES.join(', ')} for ${accountId}` },
+      [{ connectionId, runId, entityTypes: [...ENTITY_TYPES], maxPages: FAST_PATH_PAGES }],
     );
   } catch (err) {
-    // A transient failure (throttling, 5xx) on the fast path gets the patient, heartbeating activity instead.
     if (!isRetryableActivityFailure(err)) throw err;
+    return undefined;
   }
-  if (result && result.status !== 'partial') return result;
-  const resume = result?.cursor;
+}
+
+/** The rest of a type's pages (or all of them after a fast-path failure), heartbeating its cursor. */
+async function listRest(
+  ref: RunRef,
+  entityType: EntityType,
+  accountId: string,
+  partial: ListEntitiesResult | undefined,
+): Promise<ListEntitiesResult> {
+  const resume = partial?.status === 'partial' ? partial.cursor : undefined;
   return morePages.listEntities.executeWithOptions(
     {
       ...listingPages,
       summary: resume
         ? `List ${entityType} for ${accountId} from page ${resume.pages + 1}`
-        : `List ${entityType} for ${accountId} (retry)`,
+        : `List ${entityType} for ${accountId}`,
     },
-    [{ ...input, resume }],
+    [{ connectionId: ref.connectionId, runId: ref.runId, entityType, resume }],
   );
 }
 
@@ -152,7 +175,16 @@ function describeFailure(err: unknown): SyncError {
   return { type: 'Error', message: String(cause) };
 }
 
-function countsOf(summary: SyncSummary) {
-  const { total_aws, matched, updated, auto_linked, imported } = summary;
-  return { total_aws, matched, updated, auto_linked, imported, skipped_types: summary.skipped_types.length };
+function describeSummary(connectionId: string, accountId: string, s: SyncSummary): string {
+  const lines = [
+    `Connection **${connectionId}**, AWS account ${accountId}: synced`,
+    '',
+    `| total_aws | matched | updated | auto_linked | imported |`,
+    `| --- | --- | --- | --- | --- |`,
+    `| ${s.total_aws} | ${s.matched} | ${s.updated} | ${s.auto_linked} | ${s.imported} |`,
+  ];
+  for (const t of s.skipped_types) lines.push('', `Skipped ${t.entity_type}: ${t.reason}`);
+  if (s.ambiguous.length > 0)
+    lines.push('', `Ambiguous titles left to a person: ${s.ambiguous.map((a) => a.title).join(', ')}`);
+  return lines.join('\n');
 }

@@ -280,9 +280,13 @@ describe('SyncConnection against the dev server, FerretDB and the emulator', fun
       const history = await handle.fetchHistory();
       let largest = 0;
       for (const event of history.events ?? []) largest = Math.max(largest, JSON.stringify(event).length);
-      console.log(`      20,000 products: ${history.events?.length} events, largest event ${(largest / 1024).toFixed(1)} KB`);
+      console.log(
+        `      20,000 products: ${history.events?.length} events, largest event ${(largest / 1024).toFixed(1)} KB`,
+      );
       assert.ok(largest < 256 * 1024, `an event of ${largest} bytes`);
-      const staged = await stack.db.collection('sync_staging').countDocuments({ run_id: (await handle.describe()).runId });
+      const staged = await stack.db
+        .collection('sync_staging')
+        .countDocuments({ run_id: (await handle.describe()).runId });
       assert.equal(staged, 0, 'staged pages are removed after the reconcile');
       const calls = (await emulator.stats()).byAccount[conn.accountId]?.calls;
       assert.equal(calls?.ListEntities, 160 + 120 + 80 + 40, 'exactly ceil(products/50) ListEntities per type');
