@@ -75,6 +75,10 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
     failuresTruncated,
   });
 
+  // Registered before the first await, so a query never finds the run without its handler.
+  const progress: SyncAllProgress = { chainId, run, batchSize: 0, started: 0, running: 0, remainingInBatch: 0, totals };
+  setHandler(syncAllProgressQuery, () => progress);
+
   if (run === 1) await quick.recordSyncRun(record('running', false));
 
   const page = await quick.listConnectionsPage.executeWithOptions(
@@ -82,16 +86,8 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
     [{ cursor: input.cursor ?? null, limit: batchSize }],
   );
 
-  const progress: SyncAllProgress = {
-    chainId,
-    run,
-    batchSize: page.entries.length,
-    started: 0,
-    running: 0,
-    remainingInBatch: page.entries.length,
-    totals,
-  };
-  setHandler(syncAllProgressQuery, () => progress);
+  progress.batchSize = page.entries.length;
+  progress.remainingInBatch = page.entries.length;
 
   const runChild = async (connectionId: string): Promise<void> => {
     try {

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ListingSyncClient } from '../../src/client/index.ts';
+import { makeProducts } from '../helpers/emulator.ts';
+import { seedConnection } from '../helpers/fixtures.ts';
+import { openStack, uniqueTaskQueue, type TestStack } from '../helpers/stack.ts';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function metricValue(text: string, name: string, labels: Record<string, string>): number {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    return Number(line.trim().split(/\s+/).at(-1));
+  }
+  return 0;
+}
+
+describe('the worker process (npm run worker): metrics, JSON logs, graceful shutdown', function () {
+  this.timeout(120_000);
+  let stack: TestStack;
+  let worker: ChildProcess | undefined;
+  before(async () => {
+    stack = await openStack();
+  });
+  after(async () => {
+    worker?.kill('SIGKILL');
+    await stack?.close();
+  });
+
+  it('serves the product counters on its Prometheus endpoint and logs JSON lines with run ids', async () => {
+    const tq = uniqueTaskQueue('process');
+    const port = await freePort();
+    const conn = await seedConnection(stack.db, {
+      products: (a) => [...makeProducts(a, 'SaaSProduct', 60), ...makeProducts(a, 'AmiProduct', 2)],
+    });
+    let stdout = '';
+    worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
+      env: { ...process.env, TEMPORAL_TASK_QUEUE: tq, METRICS_BIND_ADDRESS: `127.0.0.1:${port}`, LOG_LEVEL: 'INFO' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    worker.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => worker!.once('exit', resolve));
+    for (let i = 0; i < 150 && !stdout.includes('Worker started'); i += 1) await delay(200);
+    assert.ok(stdout.includes('Worker started'), `the worker started:\n${stdout}`);
+
+    const summary = await ListingSyncClient.fromClient(stack.client, tq).syncConnectionNow(conn.connectionId);
+    assert.equal(summary.imported, 62);
+
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert.equal(metricValue(metrics, 'listing_sync_aws_calls', { operation: 'AssumeRole', outcome: 'ok' }), 1);
+    assert.equal(metricValue(metrics, 'listing_sync_aws_calls', { operation: 'ListEntities', outcome: 'ok' }), 5);
+    assert.equal(metricValue(metrics, 'listing_sync_syncs', { outcome: 'succeeded' }), 1);
+    assert.equal(metricValue(metrics, 'listing_sync_listings_written', { kind: 'imported' }), 62);
+    assert.ok(metrics.includes('temporal_'), 'the SDK runtime metrics are served too');
+
+    const findLine = () =>
+      stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.message === 'Reconciled');
+    for (let i = 0; i < 50 && !findLine(); i += 1) await delay(100);
+    const reconciled = findLine();
+    assert.ok(reconciled, `a JSON "Reconciled" line in:\n${stdout}`);
+    assert.equal(reconciled.connectionId, conn.connectionId);
+    assert.equal(reconciled.workflowId, `sync-connection-${conn.connectionId}`);
+    assert.ok(typeof reconciled.workflowRunId === 'string');
+    assert.equal(reconciled.imported, 62);
+
+    worker.kill('SIGTERM');
+    assert.equal(await exited, 0, 'SIGTERM drains the worker and exits cleanly');
+    worker = undefined;
+  });
+});
