@@ -13,11 +13,21 @@ const DEMO_CONNECTION = {
   aws_account_id: '123456789012',
 };
 
+// A second seller whose role does not trust this external ID: its run shows a failure in the UI.
+const DENIED_CONNECTION = {
+  _id: 'demo-connection-denied',
+  team_id: 'demo-team-2',
+  provider: 'aws',
+  iam_role_arn: 'arn:aws:iam::210987654321:role/ListingSyncReadOnly',
+  external_id: 'ls-stale-external-id',
+};
+
 const config = loadConfig();
 const mongo = await new MongoClient(config.mongo.uri).connect();
 const connections = mongo.db(config.mongo.dbName).collection<{ _id: string }>('connections');
-const { sync: _sync, ...fields } = { ...DEMO_CONNECTION, sync: undefined };
-await connections.updateOne({ _id: DEMO_CONNECTION._id }, { $set: fields }, { upsert: true });
+for (const { _id, ...fields } of [DEMO_CONNECTION, DENIED_CONNECTION]) {
+  await connections.updateOne({ _id }, { $set: fields }, { upsert: true });
+}
 await mongo.close();
 
 const app = await ListingSyncClient.connect(config);
@@ -31,4 +41,12 @@ const summary = await handle.result();
 console.log('Demo sync summary:');
 console.log(JSON.stringify(summary, null, 2));
 console.log(`Run: ${app.uiLink(workflowId, runId) ?? workflowId}`);
+
+const denied = await app.startConnectionSync(DENIED_CONNECTION._id);
+const failure = await denied.handle.result().then(
+  () => 'unexpectedly succeeded',
+  (err: unknown) => String((err as { cause?: { message?: string } }).cause?.message ?? err),
+);
+console.log(`\nA connection with a stale external ID fails as a seller would see it:\n  ${failure}`);
+console.log(`  ${app.uiLink(denied.workflowId) ?? denied.workflowId}`);
 await app.close();
