@@ -1,14 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { MongoClient, type CommandStartedEvent } from 'mongodb';
 import { createActivities } from '../src/activities/index.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { ENTITY_TYPES } from '../src/domain/entity-types.ts';
 import type { ListEntitiesResult } from '../src/shared/types.ts';
-import { runActivity } from '../test/helpers/activity-env.ts';
+import { mockActivityEnv, runActivity } from '../test/helpers/activity-env.ts';
 import { createWorker, createWorkerResources } from '../src/worker/create-worker.ts';
 import type { syncAll } from '../src/workflows/index.ts';
 import { startStack } from '../scripts/stack.ts';
@@ -175,10 +174,9 @@ async function plainLoop(): Promise<Figures> {
   await admin('POST', 'stats/reset');
   return withMonitoredResources(config, async (resources, commands) => {
     const acts = createActivities(resources.deps);
-    // Same log level as the worker under test (WARN), so neither side pays for logging the other skips.
-    const logger = new DefaultLogger('WARN');
+    // Logs at the worker's level (WARN), so neither side pays for logging the other skips.
     const call = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...a: A) =>
-      runActivity(fn, new MockActivityEnvironment(undefined, { logger }), ...a);
+      runActivity(fn, mockActivityEnv(), ...a);
     const ids = Array.from({ length: N }, (_, i) => `bench-${String(i).padStart(6, '0')}`);
     let next = 0;
     let failed = 0;

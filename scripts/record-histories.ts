@@ -1,21 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { MongoClient } from 'mongodb';
 import { ListingSyncClient } from '../src/client/index.ts';
 import type { syncAll } from '../src/workflows/index.ts';
 import { emulator, makeProducts } from '../test/helpers/emulator.ts';
 import { seedConnection } from '../test/helpers/fixtures.ts';
-import { openStack, uniqueTaskQueue, withWorker } from '../test/helpers/stack.ts';
+import { isolatedDb, openStack, uniqueTaskQueue, withWorker } from '../test/helpers/stack.ts';
 
 // Records the replay fixtures under test/fixtures/histories from real runs on a fresh local stack:
 //   node --import tsx scripts/stack.ts exec node --import tsx scripts/record-histories.ts
 // The Temporal CLI writes the histories, in the JSON form Worker.runReplayHistory reads back.
 const out = new URL('../test/fixtures/histories/', import.meta.url);
 const stack = await openStack();
-const url = new URL(stack.config.mongo.uri);
-url.pathname = `/listing_sync_record_${Date.now()}`;
-const mongo = await new MongoClient(url.toString()).connect();
-const db = mongo.db(url.pathname.slice(1));
+const iso = await isolatedDb(stack, 'record');
+const db = iso.db;
 const tq = uniqueTaskQueue('record');
 const cli = process.env.TEMPORAL_CLI_PATH ?? 'temporal';
 const saveHistory = (name: string, workflowId: string, runId: string) =>
@@ -61,8 +58,8 @@ await withWorker(
     await handle.result();
     saveHistory('sync-all-last-run', handle.workflowId, (await handle.describe()).runId);
   },
-  { env: { MONGODB_URI: url.toString() } },
+  { env: { MONGODB_URI: iso.uri } },
 );
-await mongo.close();
+await iso.close();
 await stack.close();
 console.log(`Recorded histories into ${out.pathname}`);

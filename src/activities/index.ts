@@ -359,6 +359,9 @@ export function createActivities(deps: ActivityDeps) {
       workflow_id: input.workflowId,
       run_id: input.runId,
     });
+    // A failed run leaves nothing behind: no session in memory, no staged pages in MongoDB.
+    deps.sessions.forget(input.connectionId);
+    await c.staging.deleteMany({ run_id: input.runId });
     metrics.syncFinished('failed');
     log.warn('Sync failed', { connectionId: input.connectionId, errorType: input.error.type });
   }

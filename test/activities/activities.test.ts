@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import type { CommandStartedEvent } from 'mongodb';
 import { createActivities } from '../../src/activities/index.ts';
 import { ENTITY_TYPES } from '../../src/domain/entity-types.ts';
@@ -8,7 +7,7 @@ import { createWorkerResources, type WorkerResources } from '../../src/worker/cr
 import { emulator, makeProducts } from '../helpers/emulator.ts';
 import { seedConnection } from '../helpers/fixtures.ts';
 import { testConfig } from '../helpers/stack.ts';
-import { runActivity } from '../helpers/activity-env.ts';
+import { mockActivityEnv, runActivity } from '../helpers/activity-env.ts';
 
 describe('activities in MockActivityEnvironment (real FerretDB and emulator)', function () {
   this.timeout(300_000);
@@ -27,9 +26,9 @@ describe('activities in MockActivityEnvironment (real FerretDB and emulator)', f
     const acts = createActivities(resources.deps);
     const conn = await seedConnection(resources.deps.db, { products: (a) => makeProducts(a, 'SaaSProduct', 180) });
     const runRef = ref(conn.connectionId, `resume-${conn.accountId}`);
-    await runActivity(acts.assumeRole, new MockActivityEnvironment(), runRef);
+    await runActivity(acts.assumeRole, mockActivityEnv(), runRef);
 
-    const first = new MockActivityEnvironment();
+    const first = mockActivityEnv();
     const beats: ListCursor[] = [];
     first.on('heartbeat', (d: ListCursor) => beats.push(d));
     const partial = await runActivity(acts.listEntities, first, {
@@ -44,7 +43,7 @@ describe('activities in MockActivityEnvironment (real FerretDB and emulator)', f
     );
 
     // A new attempt sees the last heartbeat, as Temporal hands it over after a worker crash.
-    const retry = new MockActivityEnvironment({ heartbeatDetails: beats.at(-1), attempt: 2 });
+    const retry = mockActivityEnv({ heartbeatDetails: beats.at(-1), attempt: 2 });
     const done = await runActivity(acts.listEntities, retry, { ...runRef, entityType: 'SaaSProduct' as const });
     assert.equal(done.status, 'complete');
     assert.equal(done.status === 'complete' && done.products, 180);
@@ -52,7 +51,7 @@ describe('activities in MockActivityEnvironment (real FerretDB and emulator)', f
     const calls = (await emulator.stats()).byAccount[conn.accountId]?.calls;
     assert.equal(calls?.ListEntities, 4, 'pages 3 and 4 were fetched once each, pages 1 and 2 not again');
 
-    const summary = await runActivity(acts.reconcile, new MockActivityEnvironment(), {
+    const summary = await runActivity(acts.reconcile, mockActivityEnv(), {
       ...runRef,
       teamId: conn.teamId,
       lists: [done],
@@ -66,14 +65,14 @@ describe('activities in MockActivityEnvironment (real FerretDB and emulator)', f
       products: (a) => ENTITY_TYPES.flatMap((t) => makeProducts(a, t, productsPerType)),
     });
     const runRef = ref(conn.connectionId, `count-${conn.accountId}`);
-    await runActivity(acts.assumeRole, new MockActivityEnvironment(), runRef);
+    await runActivity(acts.assumeRole, mockActivityEnv(), runRef);
     const lists: ListEntitiesResult[] = [];
     for (const entityType of ENTITY_TYPES) {
-      lists.push(await runActivity(acts.listEntities, new MockActivityEnvironment(), { ...runRef, entityType }));
+      lists.push(await runActivity(acts.listEntities, mockActivityEnv(), { ...runRef, entityType }));
     }
     commands = [];
     const started = Date.now();
-    const summary = await runActivity(acts.reconcile, new MockActivityEnvironment(), {
+    const summary = await runActivity(acts.reconcile, mockActivityEnv(), {
       ...runRef,
       teamId: conn.teamId,
       lists,

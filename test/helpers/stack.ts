@@ -71,3 +71,18 @@ export async function withWorker<T>(
     await resources.close();
   }
 }
+
+export interface IsolatedDb {
+  db: Db;
+  uri: string;
+  close(): Promise<void>;
+}
+
+/** A database of its own, for tests (and scripts) whose workflows read every connection in their database. */
+export async function isolatedDb(stack: Pick<TestStack, 'config'>, name: string): Promise<IsolatedDb> {
+  const dbName = `${stack.config.mongo.dbName}_${name}_${Date.now()}`;
+  const url = new URL(stack.config.mongo.uri);
+  url.pathname = `/${dbName}`;
+  const mongo = await new MongoClient(url.toString()).connect();
+  return { db: mongo.db(dbName), uri: url.toString(), close: () => mongo.close() };
+}

@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { MongoClient, type Db } from 'mongodb';
 import { scheduleHandle } from '../../src/client/schedule.ts';
 import { seedConnection, type SeededConnection } from '../helpers/fixtures.ts';
-import { openStack, uniqueTaskQueue, withWorker, type TestStack } from '../helpers/stack.ts';
+import {
+  isolatedDb,
+  openStack,
+  uniqueTaskQueue,
+  withWorker,
+  type IsolatedDb,
+  type TestStack,
+} from '../helpers/stack.ts';
 
 const BIN = new URL('../../bin/listing-sync.js', import.meta.url).pathname;
 
@@ -15,28 +21,22 @@ interface Run {
 describe('the listing-sync CLI on the local stack', function () {
   this.timeout(300_000);
   let stack: TestStack;
-  let mongo: MongoClient;
-  let db: Db;
-  let uri: string;
+  let iso: IsolatedDb;
   const tq = uniqueTaskQueue('cli');
   let ok: SeededConnection;
   let denied: SeededConnection;
 
   before(async () => {
     stack = await openStack();
-    const url = new URL(stack.config.mongo.uri);
-    url.pathname = `/${stack.config.mongo.dbName}_cli_${Date.now()}`;
-    uri = url.toString();
-    mongo = await new MongoClient(uri).connect();
-    db = mongo.db(url.pathname.slice(1));
-    ok = await seedConnection(db);
-    denied = await seedConnection(db, { connection: { external_id: 'wrong-external-id' } });
+    iso = await isolatedDb(stack, 'cli');
+    ok = await seedConnection(iso.db);
+    denied = await seedConnection(iso.db, { connection: { external_id: 'wrong-external-id' } });
   });
   after(async () => {
     await scheduleHandle(stack.client)
       .delete()
       .catch(() => undefined);
-    await mongo?.close();
+    await iso?.close();
     await stack?.close();
   });
 
@@ -45,7 +45,7 @@ describe('the listing-sync CLI on the local stack', function () {
       execFile(
         process.execPath,
         [BIN, ...args],
-        { env: { ...process.env, TEMPORAL_TASK_QUEUE: tq, MONGODB_URI: uri } },
+        { env: { ...process.env, TEMPORAL_TASK_QUEUE: tq, MONGODB_URI: iso.uri } },
         (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout + stderr }),
       );
     });
@@ -131,7 +131,7 @@ describe('the listing-sync CLI on the local stack', function () {
           json(syncAll).result.totals.connections.succeeded + json(syncAll).result.totals.connections.skipped >= 1,
         );
       },
-      { env: { MONGODB_URI: uri } },
+      { env: { MONGODB_URI: iso.uri } },
     );
   });
 });

@@ -4,11 +4,10 @@ import { ListingSyncClient } from '../../src/client/index.ts';
 import type { SyncConnectionProgress } from '../../src/shared/types.ts';
 import { progressQuery, syncAllProgressQuery, type syncAll } from '../../src/workflows/index.ts';
 import type { SyncAllProgress } from '../../src/shared/types.ts';
-import { MongoClient } from 'mongodb';
 import { makeProducts } from '../helpers/emulator.ts';
 import { seedConnection } from '../helpers/fixtures.ts';
 import { historyText } from '../helpers/history.ts';
-import { openStack, uniqueTaskQueue, withWorker, type TestStack } from '../helpers/stack.ts';
+import { isolatedDb, openStack, uniqueTaskQueue, withWorker, type TestStack } from '../helpers/stack.ts';
 
 async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -92,12 +91,9 @@ describe('what operators see: progress, search attributes, summaries', function 
 
   it('SyncAll answers its progress query with connections started, running and remaining', async () => {
     const tq = uniqueTaskQueue('all-progress');
-    const url = new URL(stack.config.mongo.uri);
-    url.pathname = `/${stack.config.mongo.dbName}_allprogress_${Date.now()}`;
-    const mongo = await new MongoClient(url.toString()).connect();
+    const iso = await isolatedDb(stack, 'allprogress');
     try {
-      const db = mongo.db(url.pathname.slice(1));
-      for (let i = 0; i < 4; i += 1) await seedConnection(db, { faults: { latencyMs: 700 } });
+      for (let i = 0; i < 4; i += 1) await seedConnection(iso.db, { faults: { latencyMs: 700 } });
       await withWorker(
         tq,
         async () => {
@@ -119,10 +115,10 @@ describe('what operators see: progress, search attributes, summaries', function 
           assert.equal(done.running, 0);
           assert.equal(done.totals.connections.succeeded, 4);
         },
-        { env: { MONGODB_URI: url.toString() } },
+        { env: { MONGODB_URI: iso.uri } },
       );
     } finally {
-      await mongo.close();
+      await iso.close();
     }
   });
 });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { MongoClient, type Db } from 'mongodb';
 import { ensureSchedule, scheduleHandle, triggerSchedule } from '../../src/client/schedule.ts';
 import { ListingSyncClient } from '../../src/client/index.ts';
 import { FailureType } from '../../src/shared/failures.ts';
@@ -7,16 +6,7 @@ import type { SyncAllResult } from '../../src/shared/types.ts';
 import type { syncAll } from '../../src/workflows/index.ts';
 import { emulator, makeProducts } from '../helpers/emulator.ts';
 import { seedConnection } from '../helpers/fixtures.ts';
-import { openStack, uniqueTaskQueue, withWorker, type TestStack } from '../helpers/stack.ts';
-
-/** SyncAll reads every connection in its database, so each test gets a database of its own. */
-async function isolatedDb(stack: TestStack, name: string): Promise<{ db: Db; uri: string; close(): Promise<void> }> {
-  const dbName = `${stack.config.mongo.dbName}_${name}_${Date.now()}`;
-  const url = new URL(stack.config.mongo.uri);
-  url.pathname = `/${dbName}`;
-  const mongo = await new MongoClient(url.toString()).connect();
-  return { db: mongo.db(dbName), uri: url.toString(), close: () => mongo.close() };
-}
+import { isolatedDb, openStack, uniqueTaskQueue, withWorker, type TestStack } from '../helpers/stack.ts';
 
 describe('SyncAll and its schedule', function () {
   this.timeout(600_000);
