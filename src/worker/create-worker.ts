@@ -54,8 +54,10 @@ export async function createWorker(
   workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = config.worker.workflowBundlePath
     ? { workflowBundle: { codePath: config.worker.workflowBundlePath } }
     : { workflowsPath: new URL('../workflows/index.ts', import.meta.url).pathname },
+  plugins: WorkerOptions['plugins'] = [],
 ): Promise<Worker> {
   return Worker.create({
+    plugins,
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,

@@ -2,6 +2,7 @@ import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, ty
 import { ConfigError, loadConfig } from '../config.ts';
 import { runtimeMetrics } from './runtime-metrics.ts';
 import { createWorker, createWorkerResources } from './create-worker.ts';
+import { tracingFromEnv } from './tracing.ts';
 
 function jsonLine(entry: LogEntry): void {
   const { level, message, meta, timestampNanos } = entry;
@@ -21,21 +22,29 @@ async function main(): Promise<void> {
     },
   });
   const log = Runtime.instance().logger;
+  const tracing = tracingFromEnv();
+  if (tracing && config.worker.workflowBundlePath) {
+    throw new ConfigError(
+      'Tracing needs its interceptors in the workflow bundle: unset WORKFLOW_BUNDLE_PATH to bundle at start',
+    );
+  }
   const resources = await createWorkerResources(config, { metrics: runtimeMetrics() });
   const connection = await NativeConnection.connect(config.temporal.connection);
   try {
-    const worker = await createWorker(config, connection, resources.deps);
+    const worker = await createWorker(config, connection, resources.deps, undefined, tracing ? [tracing.plugin] : []);
     log.info('Worker started', {
       taskQueue: config.temporal.taskQueue,
       namespace: config.temporal.namespace,
       address: config.temporal.connection.address,
       metrics: config.worker.metricsBindAddress,
+      tracing: tracing !== null,
     });
     // Worker.run() drains in-flight tasks on SIGINT/SIGTERM (the SDK's default shutdown signals).
     await worker.run();
   } finally {
     await connection.close();
     await resources.close();
+    await tracing?.shutdown();
     log.info('Worker stopped');
   }
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ListingSyncClient } from '../../src/client/index.ts';
@@ -80,5 +81,43 @@ describe('the worker process (npm run worker): metrics, JSON logs, graceful shut
     worker.kill('SIGTERM');
     assert.equal(await exited, 0, 'SIGTERM drains the worker and exits cleanly');
     worker = undefined;
+  });
+
+  it('exports OpenTelemetry spans of workflows and activities when an OTLP endpoint is set', async () => {
+    const tq = uniqueTaskQueue('otel');
+    const bodies: string[] = [];
+    const collector = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        if (req.url === '/v1/traces') bodies.push(body);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const { port } = collector.address() as { port: number };
+    const conn = await seedConnection(stack.db);
+    let stdout = '';
+    worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
+      env: { ...process.env, TEMPORAL_TASK_QUEUE: tq, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    worker.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => worker!.once('exit', resolve));
+    for (let i = 0; i < 150 && !stdout.includes('Worker started'); i += 1) await delay(200);
+    assert.match(stdout, /"tracing":true/);
+
+    await ListingSyncClient.fromClient(stack.client, tq).syncConnectionNow(conn.connectionId);
+    worker.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    worker = undefined;
+    collector.close();
+
+    const spans = bodies.join('\n');
+    assert.ok(spans.includes('RunWorkflow:syncConnection'), `workflow span exported: ${spans.slice(0, 500)}`);
+    for (const step of ['assumeRole', 'listFirstPages', 'reconcile']) {
+      assert.ok(spans.includes(`StartActivity:${step}`), `a span for ${step}`);
+    }
+    assert.ok(spans.includes('listing-sync-worker'), 'the service name is set');
   });
 });
