@@ -84,6 +84,11 @@ describe('the listing-sync CLI on the local stack', function () {
         assert.equal(json(synced).workflowId, `sync-connection-${ok.connectionId}`);
         assert.match(json(synced).link, /^http:\/\/.+\/namespaces\/default\/workflows\/sync-connection-/);
 
+        const started = await cli('sync', ok.connectionId, '--json');
+        assert.equal(started.code, 0, started.out);
+        assert.equal(json(started).workflowId, `sync-connection-${ok.connectionId}`);
+        await stack.client.workflow.getHandle(json(started).workflowId, json(started).runId).result();
+
         const failed = await cli('sync', denied.connectionId, '--wait');
         assert.equal(failed.code, 1);
         assert.match(failed.out, /AssumeRoleDenied: AWS denied AssumeRole/);
@@ -91,7 +96,7 @@ describe('the listing-sync CLI on the local stack', function () {
         const status = await cli('status', ok.connectionId);
         assert.equal(status.code, 0);
         assert.match(status.out, /last sync: {2}succeeded/);
-        assert.match(status.out, /"imported":3/);
+        assert.match(status.out, /"total_aws":3,"matched":3/);
         assert.match(status.out, /COMPLETED/);
         const deniedStatus = await cli('status', denied.connectionId, '--json');
         assert.equal(deniedStatus.code, 1);
@@ -123,6 +128,11 @@ describe('the listing-sync CLI on the local stack', function () {
         assert.equal((await cli('schedule', 'unpause')).code, 0);
         assert.equal(json(await cli('schedule', 'describe', '--json')).paused, false);
         assert.equal((await cli('schedule', 'trigger')).code, 0);
+
+        const startedAll = await cli('sync-all', '--json');
+        assert.equal(startedAll.code, 0, startedAll.out);
+        assert.match(json(startedAll).workflowId, /^sync-all-\d{4}-\d\d-\d\dT/);
+        await stack.client.workflow.getHandle(json(startedAll).workflowId).result();
 
         const syncAll = await cli('sync-all', '--wait', '--json');
         assert.equal(syncAll.code, 1, 'a failed connection makes sync-all exit 1');
