@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ListingSyncClient } from '../../src/client/index.ts';
+import { freePort } from '../../scripts/stack.ts';
 import { makeProducts } from '../helpers/emulator.ts';
 import { seedConnection } from '../helpers/fixtures.ts';
 import { openStack, uniqueTaskQueue, type TestStack } from '../helpers/stack.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function metricValue(text: string, name: string, labels: Record<string, string>): number {
   for (const line of text.split('\n')) {
