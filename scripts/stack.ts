@@ -338,7 +338,9 @@ async function main(): Promise<number> {
   console.log(
     `Stack up in ${((Date.now() - started) / 1000).toFixed(1)} s: Temporal ${stack.temporalAddress}, UI ${stack.uiUrl ?? '-'}, MongoDB ${stack.mongoUri}, AWS emulator ${stack.emulatorUrl ?? 'external'}`,
   );
-  const env = { ...process.env, ...stack.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...stack.env };
+  // The AWS SDK's notice that its 2027 releases need Node 22 would repeat in every test process; README says it once.
+  if (mode === 'test') env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const children: ChildProcess[] = [];
   let stopping = false;
   const shutdown = async (code: number) => {
