@@ -1,16 +1,37 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, join, relative, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.ts';
 
-const ROOT = resolve(new URL('..', import.meta.url).pathname);
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const TOOLS = join(ROOT, '.tools', 'bin');
 const TEMPORAL_CLI = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+const STOP_GRACE_MS = 5_000;
+// The SDK's type names as the dev server's --search-attribute flag spells them.
+const CLI_SEARCH_ATTRIBUTE_TYPES: Record<string, string> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
 
 export interface Stack {
   env: Record<string, string>;
@@ -30,12 +51,69 @@ export interface StackOptions {
 
 class StackError extends Error {}
 
+// Every server this process started, across stacks, so a signal or an exit during start-up still reaches them.
+const running = new Set<ChildProcess>();
+// Resolves once everything a server printed is in its log file (process.exit would drop pending writes).
+const logWritten = new WeakMap<ChildProcess, Promise<void>>();
+let exitHookInstalled = false;
+
+function isRunning(proc: ChildProcess): boolean {
+  return proc.exitCode === null && proc.signalCode === null;
+}
+
+/** Servers run in their own process group (Ctrl-C must not reach them before the worker has drained). */
+function signalGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
+  if (proc.pid === undefined) return;
+  try {
+    process.kill(-proc.pid, signal);
+  } catch {
+    try {
+      proc.kill(signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited within the grace period. */
+export async function stopProcess(proc: ChildProcess, group: boolean): Promise<void> {
+  if (!isRunning(proc)) return;
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  if (group) signalGroup(proc, 'SIGTERM');
+  else proc.kill('SIGTERM');
+  const timer = delay(STOP_GRACE_MS, 'timeout' as const);
+  if ((await Promise.race([exited, timer])) === 'timeout') {
+    if (group) signalGroup(proc, 'SIGKILL');
+    else proc.kill('SIGKILL');
+    await exited;
+  }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Last resort for an exit that skipped stop(): only synchronous work is possible here.
+  process.on('exit', () => {
+    for (const proc of running) if (isRunning(proc)) signalGroup(proc, 'SIGKILL');
+  });
+}
+
 function which(cmd: string): string | null {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
     const candidate = join(dir, cmd);
-    if (dir && existsSync(candidate)) return candidate;
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // Not in this directory.
+    }
   }
   return null;
+}
+
+function goBinary(): string | null {
+  return which('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : null);
 }
 
 async function portIsFree(port: number): Promise<boolean> {
@@ -59,7 +137,12 @@ export async function freePort(): Promise<number> {
 
 async function pickPort(envName: string, preferred: number | null): Promise<number> {
   const fromEnv = process.env[envName];
-  if (fromEnv) return Number(fromEnv);
+  if (fromEnv) {
+    const port = Number(fromEnv);
+    if (!Number.isInteger(port) || port <= 0 || port > 65535)
+      throw new StackError(`${envName}=${fromEnv} is not a port`);
+    return port;
+  }
   if (preferred !== null && (await portIsFree(preferred))) return preferred;
   return freePort();
 }
@@ -77,75 +160,78 @@ async function waitFor(
   logFile: string | null,
   timeoutMs: number,
   check: () => Promise<boolean>,
+  proc?: ChildProcess,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
+  const logHint = () => (logFile ? `\nLog: ${logFile}\nLast lines:\n${tail(logFile)}` : '');
   while (Date.now() < deadline) {
+    if (proc && !isRunning(proc)) {
+      await Promise.race([logWritten.get(proc), delay(2_000)]);
+      throw new StackError(`${what} exited during start-up (code ${proc.exitCode ?? proc.signalCode}).${logHint()}`);
+    }
     try {
       if (await check()) return;
     } catch (err) {
       lastError = (err as Error).message;
     }
-    await delay(200);
+    await delay(250);
   }
-  const log = logFile ? `\nLast lines of ${logFile}:\n${tail(logFile)}` : '';
   throw new StackError(
-    `${what} did not come up within ${timeoutMs / 1000} s${lastError ? ` (${lastError})` : ''}.${log}`,
+    `${what} did not come up within ${timeoutMs / 1000} s${lastError ? ` (last error: ${lastError})` : ''}.${logHint()}`,
   );
 }
 
-/** Builds a Go program into .tools/bin unless a build of the same sources is already there. */
-function goBuild(
-  name: string,
-  what: string,
-  build: (out: string) => string[],
-  cwd: string,
-  stampOf: () => string,
-  log: (l: string) => void,
-): string {
-  const out = join(TOOLS, name);
-  const stampFile = `${out}.stamp`;
-  const stamp = stampOf();
-  if (existsSync(out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return out;
-  if (!which('go')) throw new StackError(`Go is needed to build ${what} (install Go 1.24+ or put ${name} on PATH)`);
-  mkdirSync(TOOLS, { recursive: true });
-  log(`Building ${what} (first run only; minutes on a cold machine)...`);
-  const started = Date.now();
-  const [cmd, ...args] = build(out);
-  const result = spawnSync(cmd!, args, { cwd, stdio: 'inherit', env: { ...process.env, GOBIN: TOOLS } });
-  if (result.status !== 0) throw new StackError(`Building ${what} failed (exit ${result.status})`);
-  writeFileSync(stampFile, stamp);
-  log(`Built ${what} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  return out;
+function runGo(args: string[], cwd: string, what: string, env: Record<string, string> = {}): void {
+  const go = goBinary();
+  if (!go) throw new StackError(`Go 1.24+ is needed to build ${what}; install it or put the binary on PATH`);
+  const result = spawnSync(go, args, { cwd, stdio: 'inherit', env: { ...process.env, ...env } });
+  if (result.status !== 0)
+    throw new StackError(`Building ${what} failed (go ${args.join(' ')}: exit ${result.status})`);
 }
 
 function temporalBinary(log: (l: string) => void): string {
   const onPath = which('temporal');
   if (onPath) return onPath;
-  return goBuild(
-    'temporal',
-    `the Temporal CLI (${TEMPORAL_CLI})`,
-    () => ['go', 'install', TEMPORAL_CLI],
-    ROOT,
-    () => TEMPORAL_CLI,
-    log,
-  );
+  const built = join(TOOLS, 'temporal');
+  const stampFile = `${built}.stamp`;
+  // A stamp naming another version means TEMPORAL_CLI was bumped since the last build.
+  const stale = existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() !== TEMPORAL_CLI;
+  if (existsSync(built) && !stale) return built;
+  mkdirSync(TOOLS, { recursive: true });
+  log(`Building the Temporal CLI (${TEMPORAL_CLI}) into .tools/bin: first run only, about 3 min on a cold machine...`);
+  const started = Date.now();
+  runGo(['install', TEMPORAL_CLI], ROOT, 'the Temporal CLI', { GOBIN: TOOLS });
+  writeFileSync(stampFile, TEMPORAL_CLI);
+  log(`Built the Temporal CLI in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return built;
 }
 
 function ferretBinary(log: (l: string) => void): string {
   const dir = join(ROOT, 'tools', 'ferretdb');
-  const stamp = () =>
-    createHash('sha256')
-      .update(['go.mod', 'go.sum', 'main.go'].map((f) => readFileSync(join(dir, f), 'utf8')).join('\0'))
-      .digest('hex');
-  return goBuild(
-    'ferretdb-sqlite',
-    'FerretDB v1.24.2 (tools/ferretdb)',
-    (out) => ['go', 'build', '-o', out, '.'],
-    dir,
-    stamp,
-    log,
-  );
+  const out = join(TOOLS, 'ferretdb-sqlite');
+  const stampFile = `${out}.stamp`;
+  const hash = createHash('sha256');
+  for (const f of ['go.mod', 'go.sum', 'main.go']) hash.update(readFileSync(join(dir, f))).update('\0');
+  const stamp = hash.digest('hex');
+  if (existsSync(out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return out;
+  mkdirSync(TOOLS, { recursive: true });
+  log('Building the FerretDB wrapper (tools/ferretdb) into .tools/bin: about 1 min on a cold machine...');
+  const started = Date.now();
+  runGo(['build', '-o', out, '.'], dir, 'the FerretDB wrapper');
+  writeFileSync(stampFile, stamp);
+  log(`Built the FerretDB wrapper in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return out;
+}
+
+async function temporalServing(address: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+  try {
+    const health = await connection.healthService.check({});
+    return Number(health.status) === 1; // SERVING
+  } finally {
+    await connection.close();
+  }
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
@@ -153,42 +239,42 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const dataDir = resolve(ROOT, opts.dataDir);
   const logs = join(dataDir, 'logs');
   mkdirSync(logs, { recursive: true });
-  const children: Array<{ name: string; proc: ChildProcess }> = [];
+  const children: ChildProcess[] = [];
+  installExitHook();
 
-  const launch = (name: string, cmd: string, args: string[], env: Record<string, string> = {}) => {
+  const launch = (name: string, cmd: string, args: string[]) => {
     const file = join(logs, `${name}.log`);
     const out = createWriteStream(file, { flags: 'a' });
     const proc = spawn(cmd, args, {
       cwd: ROOT,
-      env: { ...process.env, ...env },
+      env: process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
-    proc.stdout?.pipe(out);
-    proc.stderr?.pipe(out);
-    children.push({ name, proc });
+    // Two sources share one file: neither may end it alone.
+    proc.stdout.pipe(out, { end: false });
+    proc.stderr.pipe(out, { end: false });
+    proc.once('error', (err) => out.write(`failed to start ${cmd}: ${err.message}\n`));
+    proc.once('close', () => out.end());
+    logWritten.set(
+      proc,
+      new Promise<void>((r) => {
+        out.once('finish', r);
+        out.once('error', () => r());
+      }),
+    );
+    children.push(proc);
+    running.add(proc);
+    proc.once('exit', () => running.delete(proc));
     return { proc, file };
   };
 
   const stop = async () => {
-    for (const { proc } of children.reverse()) {
-      if (proc.exitCode !== null || proc.pid === undefined) continue;
-      try {
-        process.kill(-proc.pid, 'SIGTERM');
-      } catch {
-        continue;
-      }
-      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-      const timedOut = await Promise.race([exited.then(() => false), delay(5_000).then(() => true)]);
-      if (timedOut) {
-        try {
-          process.kill(-proc.pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
+    const procs = children.splice(0).reverse();
+    for (const proc of procs) {
+      await stopProcess(proc, true);
+      await Promise.race([logWritten.get(proc), delay(2_000)]);
     }
-    children.length = 0;
   };
 
   try {
@@ -197,52 +283,30 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // Temporal
     let temporalAddress = process.env.TEMPORAL_ADDRESS ?? '';
     let uiUrl: string | null = process.env.TEMPORAL_UI_URL ?? null;
-    let temporalCliPath: string | null =
-      which('temporal') ?? (existsSync(join(TOOLS, 'temporal')) ? join(TOOLS, 'temporal') : null);
-    if (!temporalAddress) {
-      temporalCliPath = temporalBinary(log);
-      const port = await pickPort('TEMPORAL_PORT', opts.mode === 'local' ? 7233 : null);
-      const uiPort = await pickPort(
-        'TEMPORAL_UI_PORT',
-        opts.mode === 'local' ? 8233 : port + 1000 <= 65535 && (await portIsFree(port + 1000)) ? port + 1000 : null,
-      );
-      const args = [
-        'server',
-        'start-dev',
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--ui-port',
-        String(uiPort),
-        '--namespace',
-        'default',
-        '--log-level',
-        'warn',
-      ];
-      for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
-      args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true');
-      if (opts.mode === 'local') args.push('--db-filename', join(dataDir, 'temporal.db'));
-      const { file } = launch('temporal', temporalCliPath, args);
-      temporalAddress = `127.0.0.1:${port}`;
-      uiUrl = `http://127.0.0.1:${uiPort}`;
-      await waitFor('Temporal dev server', file, 90_000, async () => {
-        const connection = await Connection.connect({ address: temporalAddress, connectTimeout: 1_000 });
-        try {
-          const health = await connection.healthService.check({});
-          return Number(health.status) === 1; // SERVING
-        } finally {
-          await connection.close();
-        }
-      });
-      const ui = uiUrl;
-      await waitFor('Temporal Web UI', file, 30_000, async () => (await fetch(ui)).ok);
+    let temporalCliPath: string | null = process.env.TEMPORAL_CLI_PATH ?? null;
+    if (temporalAddress) {
+      const address = temporalAddress;
+      await waitFor(`Temporal at ${address}`, null, 30_000, () => temporalServing(address));
     } else {
-      await waitFor(`Temporal at ${temporalAddress}`, null, 30_000, async () => {
-        const connection = await Connection.connect({ address: temporalAddress, connectTimeout: 1_000 });
-        await connection.close();
-        return true;
-      });
+      temporalCliPath = temporalBinary(log);
+      const local = opts.mode === 'local';
+      const port = await pickPort('TEMPORAL_PORT', local ? 7233 : null);
+      const uiPort = await pickPort('TEMPORAL_UI_PORT', local ? 8233 : null);
+      const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort)];
+      args.push('--namespace', 'default', '--log-level', 'warn');
+      for (const key of SEARCH_ATTRIBUTES) {
+        args.push('--search-attribute', `${key.name}=${CLI_SEARCH_ATTRIBUTE_TYPES[key.type] ?? key.type}`);
+      }
+      // Lets a test query a search attribute right after the server registered it.
+      args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true');
+      if (local) args.push('--db-filename', join(dataDir, 'temporal.db'));
+      const { proc, file } = launch('temporal', temporalCliPath, args);
+      const address = `127.0.0.1:${port}`;
+      const ui = `http://127.0.0.1:${uiPort}/`;
+      await waitFor('Temporal dev server', file, 60_000, () => temporalServing(address), proc);
+      await waitFor('Temporal Web UI', file, 30_000, async () => (await fetch(ui)).status === 200, proc);
+      temporalAddress = address;
+      uiUrl = `http://127.0.0.1:${uiPort}`;
     }
     env.TEMPORAL_ADDRESS = temporalAddress;
     env.TEMPORAL_NAMESPACE = process.env.TEMPORAL_NAMESPACE ?? 'default';
@@ -255,36 +319,39 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     if (!mongoUri) {
       const port = await pickPort('MONGO_PORT', opts.mode === 'local' ? 27017 : null);
       const mongod = which('mongod');
-      let file: string;
+      let server: { proc: ChildProcess; file: string };
       if (mongod) {
-        mkdirSync(join(dataDir, 'mongod'), { recursive: true });
-        ({ file } = launch('mongod', mongod, [
-          '--dbpath',
-          join(dataDir, 'mongod'),
-          '--port',
-          String(port),
-          '--bind_ip',
-          '127.0.0.1',
-        ]));
+        const dbPath = join(dataDir, 'mongod');
+        mkdirSync(dbPath, { recursive: true });
+        server = launch('mongod', mongod, ['--dbpath', dbPath, '--port', String(port), '--bind_ip', '127.0.0.1']);
       } else {
-        const ferret = ferretBinary(log);
-        ({ file } = launch('ferretdb', ferret, [
+        const sqliteDir = join(dataDir, 'ferretdb');
+        mkdirSync(sqliteDir, { recursive: true });
+        server = launch('ferretdb', ferretBinary(log), [
           '--listen-addr',
           `127.0.0.1:${port}`,
           '--sqlite-dir',
-          join(dataDir, 'ferretdb'),
-        ]));
+          sqliteDir,
+        ]);
       }
-      mongoUri = `mongodb://127.0.0.1:${port}/${dbName}`;
-      await waitFor(mongod ? 'mongod' : 'FerretDB', file, 60_000, async () => {
-        const client = await new MongoClient(mongoUri, { serverSelectionTimeoutMS: 1_000 }).connect();
-        try {
-          await client.db(dbName).command({ ping: 1 });
-          return true;
-        } finally {
-          await client.close();
-        }
-      });
+      const uri = `mongodb://127.0.0.1:${port}/${dbName}`;
+      const what = mongod ? 'mongod' : 'FerretDB';
+      await waitFor(
+        what,
+        server.file,
+        60_000,
+        async () => {
+          const client = await new MongoClient(uri, { serverSelectionTimeoutMS: 1_000 }).connect();
+          try {
+            const reply = await client.db(dbName).command({ ping: 1 });
+            return reply.ok === 1;
+          } finally {
+            await client.close();
+          }
+        },
+        server.proc,
+      );
+      mongoUri = uri;
     }
     env.MONGODB_URI = mongoUri;
 
@@ -293,18 +360,24 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     if (process.env.AWS_ENDPOINT_URL_MARKETPLACE_CATALOG) {
       env.AWS_ENDPOINT_URL_MARKETPLACE_CATALOG = process.env.AWS_ENDPOINT_URL_MARKETPLACE_CATALOG;
       if (process.env.AWS_ENDPOINT_URL_STS) env.AWS_ENDPOINT_URL_STS = process.env.AWS_ENDPOINT_URL_STS;
+      if (process.env.EMULATOR_ADMIN_URL) env.EMULATOR_ADMIN_URL = process.env.EMULATOR_ADMIN_URL;
     } else {
+      if (!existsSync(join(ROOT, 'emulator', 'main.ts'))) {
+        throw new StackError(
+          'emulator/main.ts is missing; set AWS_ENDPOINT_URL_MARKETPLACE_CATALOG (and AWS_ENDPOINT_URL_STS) to use another endpoint',
+        );
+      }
       const port = await pickPort('EMULATOR_PORT', opts.mode === 'local' ? 4599 : null);
       const args = ['--import', 'tsx', 'emulator/main.ts', '--port', String(port)];
       if (opts.mode === 'local') args.push('--data', 'emulator/data/demo-catalog.json');
-      const { file } = launch('emulator', process.execPath, args);
-      emulatorUrl = `http://127.0.0.1:${port}`;
-      const url = emulatorUrl;
-      await waitFor('AWS emulator', file, 30_000, async () => (await fetch(`${url}/_emulator/health`)).ok);
-      env.AWS_ENDPOINT_URL_STS = emulatorUrl;
-      env.AWS_ENDPOINT_URL_MARKETPLACE_CATALOG = emulatorUrl;
-      env.EMULATOR_ADMIN_URL = emulatorUrl;
-      // The vendor's own base credentials; the emulator accepts any for STS, as a local stand-in.
+      const { proc, file } = launch('emulator', process.execPath, args);
+      const url = `http://127.0.0.1:${port}`;
+      await waitFor('AWS emulator', file, 30_000, async () => (await fetch(`${url}/_emulator/health`)).ok, proc);
+      emulatorUrl = url;
+      env.AWS_ENDPOINT_URL_STS = url;
+      env.AWS_ENDPOINT_URL_MARKETPLACE_CATALOG = url;
+      env.EMULATOR_ADMIN_URL = url;
+      // The vendor's own base credentials, which the emulator expects; real ones in the environment win.
       if (!process.env.AWS_ACCESS_KEY_ID) {
         env.AWS_ACCESS_KEY_ID = 'AKIALISTINGSYNCLOCAL';
         env.AWS_SECRET_ACCESS_KEY = 'local-vendor-secret';
@@ -322,49 +395,60 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 async function main(): Promise<number> {
   const [mode, ...rest] = process.argv.slice(2);
   if (mode !== 'test' && mode !== 'local' && mode !== 'exec') {
-    console.error('usage: stack.ts test [mocha args] | local | exec <command...>');
+    console.error('usage: stack.ts test [mocha args...] | local | exec <command...>');
     return 2;
   }
   const started = Date.now();
-  const dataDir = mode === 'local' ? '.data/local' : mode === 'test' ? '.data/test-run' : '.data/exec';
-  if (mode !== 'local') rmSync(resolve(ROOT, dataDir), { recursive: true, force: true });
-  let stack: Stack;
-  try {
-    stack = await startStack({ mode: mode === 'local' ? 'local' : 'test', dataDir });
-  } catch (err) {
-    console.error(`\nThe local stack did not start: ${(err as Error).message}`);
-    return 1;
-  }
-  console.log(
-    `Stack up in ${((Date.now() - started) / 1000).toFixed(1)} s: Temporal ${stack.temporalAddress}, UI ${stack.uiUrl ?? '-'}, MongoDB ${stack.mongoUri}, AWS emulator ${stack.emulatorUrl ?? 'external'}`,
-  );
-  const env: NodeJS.ProcessEnv = { ...process.env, ...stack.env };
-  // The AWS SDK's notice that its 2027 releases need Node 22 would repeat in every test process; README says it once.
-  if (mode === 'test') env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const dataDir = resolve(ROOT, mode === 'local' ? '.data/local' : mode === 'test' ? '.data/test-run' : '.data/exec');
+  if (mode !== 'local') rmSync(dataDir, { recursive: true, force: true });
+
   const children: ChildProcess[] = [];
+  let stack: Stack | null = null;
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(children.filter((c) => c.exitCode === null).map((c) => new Promise((r) => c.once('exit', r))));
-    await stack.stop();
+    if (mode === 'local') console.log('Stopping the worker and the servers...');
+    await Promise.all(children.map((c) => stopProcess(c, false)));
+    if (stack) await stack.stop();
+    // A signal during start-up: stack is not there yet, but its servers are.
+    await Promise.all([...running].map((c) => stopProcess(c, true)));
     process.exit(code);
   };
   process.on('SIGINT', () => void shutdown(130));
   process.on('SIGTERM', () => void shutdown(143));
+  process.on('SIGHUP', () => void shutdown(129));
+
+  try {
+    stack = await startStack({ mode: mode === 'local' ? 'local' : 'test', dataDir });
+  } catch (err) {
+    console.error(`\nThe local stack did not start: ${(err as Error).message}`);
+    await shutdown(1);
+    return 1;
+  }
+  if (stopping) return new Promise<number>(() => undefined);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(
+    `Stack up in ${seconds} s: Temporal ${stack.temporalAddress}, UI ${stack.uiUrl ?? '-'}, MongoDB ${stack.mongoUri}, AWS emulator ${stack.emulatorUrl ?? 'external'} (logs in ${relative(ROOT, join(dataDir, 'logs'))}/)`,
+  );
+  const env: NodeJS.ProcessEnv = { ...process.env, ...stack.env };
+  // The AWS SDK's notice that its 2027 releases need Node 22 would repeat in every test process; README says it once.
+  if (mode === 'test') env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
   const run = (cmd: string, args: string[]) =>
     new Promise<number>((resolveRun) => {
       const child = spawn(cmd, args, { cwd: ROOT, env, stdio: 'inherit' });
       children.push(child);
+      child.once('error', (err) => {
+        console.error(`${cmd}: ${err.message}`);
+        resolveRun(127);
+      });
       child.once('exit', (code, signal) => resolveRun(code ?? (signal ? 1 : 0)));
     });
 
   if (mode === 'test') {
-    await shutdown(
-      await run(join(ROOT, 'node_modules', '.bin', 'mocha'), rest.length > 0 ? rest : ['test/**/*.test.ts']),
-    );
+    const mochaArgs = rest.length > 0 ? rest : ['test/**/*.test.ts'];
+    await shutdown(await run(join(ROOT, 'node_modules', '.bin', 'mocha'), mochaArgs));
     return 0;
   }
   if (mode === 'exec') {
@@ -373,7 +457,15 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const workerLog = createWriteStream(join(resolve(ROOT, dataDir), 'logs', 'worker.log'), { flags: 'a' });
+  const banner = () =>
+    console.log(`\n  Temporal Web UI: ${stack?.uiUrl ?? '(external server)'}\n  Ctrl-C to stop everything.\n`);
+  if (!existsSync(join(ROOT, 'src', 'worker', 'main.ts'))) {
+    console.log('src/worker/main.ts is not there yet: only the servers run.');
+    banner();
+    return new Promise<number>(() => undefined);
+  }
+  const workerLogFile = join(dataDir, 'logs', 'worker.log');
+  const workerLog = createWriteStream(workerLogFile, { flags: 'a' });
   const worker = spawn(process.execPath, ['--max-old-space-size=256', '--import', 'tsx', 'src/worker/main.ts'], {
     cwd: ROOT,
     env,
@@ -381,24 +473,28 @@ async function main(): Promise<number> {
   });
   children.push(worker);
   for (const stream of [worker.stdout, worker.stderr]) {
-    stream?.on('data', (chunk: Buffer) => {
+    let partial = '';
+    stream.on('data', (chunk: Buffer) => {
       workerLog.write(chunk);
-      for (const line of chunk.toString().trimEnd().split('\n')) console.log(`[worker] ${line}`);
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) console.log(`[worker] ${line}`);
     });
   }
   worker.once('exit', (code) => {
     if (!stopping) {
-      console.error(`The worker exited (code ${code}); see ${join(dataDir, 'logs', 'worker.log')}`);
+      console.error(`The worker exited (code ${code}); see ${workerLogFile}`);
       void shutdown(1);
     }
   });
-  const demo = await run(process.execPath, ['--import', 'tsx', 'scripts/demo-sync.ts']);
-  console.log(
-    `\n  Temporal Web UI: ${stack.uiUrl ?? '(external server)'}\n  The demo sync ${demo === 0 ? 'finished' : 'failed'}; the worker keeps running. Ctrl-C to stop everything.\n`,
-  );
+  if (existsSync(join(ROOT, 'scripts', 'demo-sync.ts'))) {
+    const demo = await run(process.execPath, ['--import', 'tsx', 'scripts/demo-sync.ts']);
+    if (!stopping) console.log(demo === 0 ? 'The demo sync finished.' : `The demo sync failed (exit ${demo}).`);
+  }
+  if (!stopping) banner();
   return new Promise<number>(() => undefined);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   process.exitCode = await main();
 }
