@@ -1,5 +1,7 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { awsJsonError, json, type Reply } from './http.ts';
+import { parseAuthorization, signatureMatches } from './sigv4.ts';
 import { ENTITY_TYPES, type EmulatorState, type Product } from './state.ts';
 
 const CATALOG = 'AWSMarketplace';
@@ -18,16 +20,32 @@ export function catalogError(code: string, message?: string): Reply {
   return awsJsonError(ERROR_STATUS[code] ?? 400, code, message ?? `${code} (emulated)`);
 }
 
-/** The account a signed request acts for, from the access key the emulator's STS issued. */
-export function authenticate(state: EmulatorState, headers: IncomingHttpHeaders): { accountId: string } | Reply {
-  const auth = headers.authorization ?? '';
-  const accessKeyId = /Credential=([^/]+)\//.exec(auth)?.[1];
-  const creds = accessKeyId ? state.credentialsFor(accessKeyId) : undefined;
-  if (!creds || headers['x-amz-security-token'] !== creds.sessionToken) {
+const ok = (body: unknown) => json(200, body, { 'x-amzn-RequestId': randomUUID() });
+
+/**
+ * The account a signed request acts for: the access key must be one the emulator's STS issued, sent with its
+ * session token, unexpired, and the SigV4 signature must verify with the issued secret.
+ */
+export function authenticate(state: EmulatorState, req: IncomingMessage, body: string): { accountId: string } | Reply {
+  const { headers } = req;
+  if (!headers.authorization) {
+    return awsJsonError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+  }
+  const auth = parseAuthorization(headers.authorization);
+  const creds = auth ? state.credentialsFor(auth.accessKeyId) : undefined;
+  if (!auth || !creds || headers['x-amz-security-token'] !== creds.sessionToken) {
     return awsJsonError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
   }
   if (Date.parse(creds.expiration) <= Date.now()) {
     return awsJsonError(403, 'ExpiredTokenException', 'The security token included in the request is expired');
+  }
+  if (!signatureMatches(auth, creds.secretAccessKey, req.method ?? 'GET', req.url ?? '/', headers, body)) {
+    return awsJsonError(
+      403,
+      'InvalidSignatureException',
+      'The request signature we calculated does not match the signature you provided. ' +
+        'Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+    );
   }
   return { accountId: creds.accountId };
 }
@@ -53,18 +71,33 @@ function details(accountId: string, p: Product) {
   };
 }
 
-function encodeToken(accountId: string, type: string, offset: number): string {
-  return Buffer.from(JSON.stringify({ a: accountId, t: type, o: offset })).toString('base64url');
+interface PageToken {
+  a: string;
+  t: string;
+  s: string;
+  o: number;
 }
 
-function decodeToken(token: string): { a: string; t: string; o: number } | null {
+// The token names the account, type and sort it was issued for, so a token replayed elsewhere is refused.
+function encodeToken(token: PageToken): string {
+  return Buffer.from(JSON.stringify(token)).toString('base64url');
+}
+
+function decodeToken(token: string): PageToken | null {
+  if (token.length === 0 || token.length > 2048) return null;
   try {
-    const value = JSON.parse(Buffer.from(token, 'base64url').toString()) as { a: string; t: string; o: number };
-    return typeof value.o === 'number' ? value : null;
+    const value = JSON.parse(Buffer.from(token, 'base64url').toString()) as PageToken;
+    return Number.isInteger(value?.o) && value.o >= 0 ? value : null;
   } catch {
     return null;
   }
 }
+
+const SORT_KEYS = new Map<unknown, keyof Product>([
+  ['LastModifiedDate', 'lastModified'],
+  ['Name', 'name'],
+  ['EntityId', 'entityId'],
+]);
 
 export function listEntities(state: EmulatorState, accountId: string, body: Record<string, unknown>): Reply {
   const type = body.EntityType;
@@ -81,37 +114,44 @@ export function listEntities(state: EmulatorState, accountId: string, body: Reco
       `1 validation error detected: Value '${String(body.MaxResults)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 50`,
     );
   }
-  let offset = 0;
-  if (body.NextToken !== undefined) {
-    const token = typeof body.NextToken === 'string' ? decodeToken(body.NextToken) : null;
-    if (!token || token.a !== accountId || token.t !== type)
-      return catalogError('ValidationException', 'The NextToken is invalid');
-    offset = token.o;
-  }
   const ownership = body.OwnershipType ?? 'SELF';
   if (ownership !== 'SELF' && ownership !== 'SHARED')
     return catalogError('ValidationException', `Invalid OwnershipType ${JSON.stringify(ownership)}`);
+  const sort = (body.Sort ?? {}) as { SortBy?: unknown; SortOrder?: unknown };
+  const sortKey = SORT_KEYS.get(sort.SortBy);
+  if (sort.SortBy !== undefined && !sortKey)
+    return catalogError('ValidationException', `Invalid SortBy ${JSON.stringify(sort.SortBy)}`);
+  if (sort.SortOrder !== undefined && sort.SortOrder !== 'ASCENDING' && sort.SortOrder !== 'DESCENDING')
+    return catalogError('ValidationException', `Invalid SortOrder ${JSON.stringify(sort.SortOrder)}`);
+  const sortTag = sortKey ? `${sortKey}:${sort.SortOrder === 'DESCENDING' ? 'D' : 'A'}` : '';
+
+  let offset = 0;
+  if (body.NextToken !== undefined && body.NextToken !== null) {
+    const token = typeof body.NextToken === 'string' ? decodeToken(body.NextToken) : null;
+    if (!token || token.a !== accountId || token.t !== type || token.s !== sortTag)
+      return catalogError('ValidationException', 'The NextToken is invalid');
+    offset = token.o;
+  }
 
   let products = ownership === 'SELF' ? (state.account(accountId)?.productsByType.get(type) ?? []) : [];
-  const sort = body.Sort as { SortBy?: string; SortOrder?: string } | undefined;
-  if (sort?.SortBy) {
-    const key = { LastModifiedDate: 'lastModified', Name: 'name', EntityId: 'entityId' }[sort.SortBy] as
-      keyof Product | undefined;
-    if (!key) return catalogError('ValidationException', `Invalid SortBy ${sort.SortBy}`);
+  if (sortKey) {
     const dir = sort.SortOrder === 'DESCENDING' ? -1 : 1;
-    products = [...products].sort((x, y) => (x[key] < y[key] ? -dir : x[key] > y[key] ? dir : 0));
+    // Ties break on EntityId so pages never overlap or skip when many products share a date.
+    products = [...products].sort((x, y) => {
+      const a = x[sortKey];
+      const b = y[sortKey];
+      if (a !== b) return a < b ? -dir : dir;
+      return x.entityId < y.entityId ? -1 : x.entityId > y.entityId ? 1 : 0;
+    });
   }
   const page = products.slice(offset, offset + max);
-  const next = offset + max < products.length ? encodeToken(accountId, type, offset + max) : undefined;
-  return json(200, { EntitySummaryList: page.map((p) => summary(accountId, p)), ...(next ? { NextToken: next } : {}) });
+  const next =
+    offset + max < products.length ? encodeToken({ a: accountId, t: type, s: sortTag, o: offset + max }) : undefined;
+  return ok({ EntitySummaryList: page.map((p) => summary(accountId, p)), ...(next ? { NextToken: next } : {}) });
 }
 
 function findProduct(state: EmulatorState, accountId: string, entityId: string): Product | undefined {
-  for (const list of state.account(accountId)?.productsByType.values() ?? []) {
-    const found = list.find((p) => p.entityId === entityId);
-    if (found) return found;
-  }
-  return undefined;
+  return state.account(accountId)?.productsById.get(entityId);
 }
 
 export function describeEntity(state: EmulatorState, accountId: string, query: URLSearchParams): Reply {
@@ -119,7 +159,7 @@ export function describeEntity(state: EmulatorState, accountId: string, query: U
   const entityId = query.get('entityId') ?? '';
   const product = findProduct(state, accountId, entityId);
   if (!product) return catalogError('ResourceNotFoundException', `Entity ${entityId} not found`);
-  return json(200, details(accountId, product));
+  return ok(details(accountId, product));
 }
 
 export function batchDescribeEntities(state: EmulatorState, accountId: string, body: Record<string, unknown>): Reply {
@@ -142,5 +182,5 @@ export function batchDescribeEntities(state: EmulatorState, accountId: string, b
       Errors[id] = { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Entity ${id} not found` };
     }
   }
-  return json(200, { EntityDetails, Errors });
+  return ok({ EntityDetails, Errors });
 }

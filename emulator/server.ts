@@ -39,6 +39,9 @@ function admin(
   body: Record<string, unknown>,
 ): Reply {
   const parts = path.split('/').filter(Boolean);
+  if (parts[0] === 'accounts' && parts[1] && !state.account(parts[1])) {
+    return json(404, { error: `no account ${parts[1]}` });
+  }
   try {
     if (method === 'GET' && path === 'health') return json(200, { ok: true });
     if (method === 'POST' && path === 'accounts') {
@@ -58,7 +61,7 @@ function admin(
       return json(200, { ok: true });
     }
     if (method === 'PUT' && path === 'faults') {
-      state.globalFaults = body;
+      state.setGlobalFaults(body);
       return json(200, { ok: true });
     }
     if (method === 'GET' && path === 'stats') return json(200, state.stats());
@@ -87,8 +90,13 @@ export async function startEmulator(
       const text = await readBody(req);
 
       if (url.pathname.startsWith('/_emulator/')) {
-        const body = parseJson(text) ?? {};
-        send(res, admin(state, method, url.pathname.slice('/_emulator/'.length), url.searchParams, body));
+        const body = parseJson(text);
+        send(
+          res,
+          body === null
+            ? json(400, { error: 'the body is not a JSON object' })
+            : admin(state, method, url.pathname.slice('/_emulator/'.length), url.searchParams, body),
+        );
         return;
       }
 
@@ -108,7 +116,7 @@ export async function startEmulator(
           send(res, stsError(400, 'Throttling', 'Rate exceeded'));
           return;
         }
-        const reply = assumeRole(state, params);
+        const reply = assumeRole(state, params, req.headers.authorization);
         if (reply.status >= 400) state.count('errors', 'AssumeRole', accountId);
         send(res, reply);
         return;
@@ -119,7 +127,7 @@ export async function startEmulator(
         send(res, catalogError('ResourceNotFoundException', `Unknown operation ${method} ${url.pathname}`));
         return;
       }
-      const auth = authenticate(state, req.headers);
+      const auth = authenticate(state, req, text);
       if ('status' in auth) {
         state.count('errors', operation, undefined);
         send(res, auth);

@@ -42,6 +42,7 @@ interface Account {
   accountId: string;
   roles: Map<string, string | null>;
   productsByType: Map<string, Product[]>;
+  productsById: Map<string, Product>;
   faults: Faults;
   throttleDebt: number;
   issued: IssuedCredentials[];
@@ -68,10 +69,42 @@ export function generateProducts(accountId: string, entityType: string, count: n
   });
 }
 
+function checkProduct(p: Product): void {
+  for (const key of ['entityType', 'entityId', 'name', 'visibility', 'lastModified'] as const) {
+    if (typeof p?.[key] !== 'string') throw new Error(`product ${JSON.stringify(p)} needs a string ${key}`);
+  }
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(p.lastModified)) {
+    throw new Error(`product ${p.entityId}: lastModified must look like 2026-01-31T12:00:00Z`);
+  }
+}
+
+/** Rejects a fault the server could not honour, so a typo in a test fails loudly instead of doing nothing. */
+function checkFaults(faults: object): Faults {
+  const { latencyMs, throttleRate, entityTypeErrors, denyAssumeRole, ...rest } = faults as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new Error(`unknown fault(s): ${unknown.join(', ')}`);
+  if (latencyMs !== undefined && (typeof latencyMs !== 'number' || !(latencyMs >= 0)))
+    throw new Error('latencyMs must be a number >= 0');
+  if (throttleRate !== undefined && (typeof throttleRate !== 'number' || !(throttleRate >= 0 && throttleRate <= 1)))
+    throw new Error('throttleRate must be a number in 0..1');
+  if (denyAssumeRole !== undefined && typeof denyAssumeRole !== 'boolean')
+    throw new Error('denyAssumeRole must be a boolean');
+  if (entityTypeErrors !== undefined) {
+    if (!entityTypeErrors || typeof entityTypeErrors !== 'object')
+      throw new Error('entityTypeErrors must be an object');
+    for (const [type, e] of Object.entries(entityTypeErrors)) {
+      if (typeof (e as { code?: unknown })?.code !== 'string')
+        throw new Error(`entityTypeErrors.${type}.code is required`);
+    }
+  }
+  return faults;
+}
+
 export class EmulatorState {
   private readonly accounts = new Map<string, Account>();
   private readonly credentials = new Map<string, IssuedCredentials>();
   globalFaults: Faults = {};
+  private readonly unknownAccounts = { throttleDebt: 0 };
   calls: Counters = {};
   throttled: Counters = {};
   errors: Counters = {};
@@ -83,17 +116,23 @@ export class EmulatorState {
 
   load(data: EmulatorData): void {
     for (const spec of data.accounts) this.putAccount(spec);
-    if (data.faults) this.globalFaults = { ...data.faults };
+    if (data.faults) this.setGlobalFaults(data.faults);
   }
 
   putAccount(spec: AccountSpec): void {
     if (!/^\d{12}$/.test(spec.accountId)) throw new Error(`accountId ${spec.accountId} must be 12 digits`);
+    if (!Array.isArray(spec.roles)) throw new Error(`account ${spec.accountId} needs a roles array`);
+    for (const r of spec.roles) {
+      if (typeof r?.name !== 'string' || !(r.externalId === null || typeof r.externalId === 'string'))
+        throw new Error(`account ${spec.accountId}: a role is { name: string, externalId: string | null }`);
+    }
     const previous = this.accounts.get(spec.accountId);
     const account: Account = {
       accountId: spec.accountId,
       roles: new Map(spec.roles.map((r) => [r.name, r.externalId])),
       productsByType: new Map(),
-      faults: { ...spec.faults },
+      productsById: new Map(),
+      faults: checkFaults(spec.faults ?? {}),
       throttleDebt: 0,
       issued: previous?.issued ?? [],
     };
@@ -108,7 +147,11 @@ export class EmulatorState {
     const account = this.account(accountId);
     if (!account) throw new Error(`no account ${accountId}`);
     account.productsByType = new Map();
+    account.productsById = new Map();
     for (const p of products) {
+      checkProduct(p);
+      if (account.productsById.has(p.entityId)) throw new Error(`duplicate entityId ${p.entityId} in ${accountId}`);
+      account.productsById.set(p.entityId, p);
       const list = account.productsByType.get(p.entityType) ?? [];
       list.push(p);
       account.productsByType.set(p.entityType, list);
@@ -119,6 +162,7 @@ export class EmulatorState {
     this.accounts.clear();
     this.credentials.clear();
     this.globalFaults = {};
+    this.unknownAccounts.throttleDebt = 0;
     this.resetStats();
   }
 
@@ -134,7 +178,11 @@ export class EmulatorState {
       if (value === null) delete faults[key];
       else faults[key] = value;
     }
-    account.faults = faults;
+    account.faults = checkFaults(faults);
+  }
+
+  setGlobalFaults(faults: object): void {
+    this.globalFaults = checkFaults(faults);
   }
 
   faultsFor(accountId: string | undefined): Faults {
@@ -146,11 +194,11 @@ export class EmulatorState {
   shouldThrottle(accountId: string | undefined): boolean {
     const rate = this.faultsFor(accountId).throttleRate ?? 0;
     if (rate <= 0) return false;
-    const account = accountId ? this.accounts.get(accountId) : undefined;
-    if (!account) return Math.random() < rate;
-    account.throttleDebt += rate;
-    if (account.throttleDebt >= 1 - 1e-9) {
-      account.throttleDebt -= 1;
+    // Calls for unknown accounts (AssumeRole on a missing role) share one counter, still reproducible.
+    const holder = (accountId ? this.accounts.get(accountId) : undefined) ?? this.unknownAccounts;
+    holder.throttleDebt += rate;
+    if (holder.throttleDebt >= 1 - 1e-9) {
+      holder.throttleDebt -= 1;
       return true;
     }
     return false;

@@ -26,7 +26,14 @@ export function stsAccount(params: URLSearchParams): string | undefined {
   return ROLE_ARN.exec(params.get('RoleArn') ?? '')?.[1];
 }
 
-export function assumeRole(state: EmulatorState, params: URLSearchParams): Reply {
+export function assumeRole(state: EmulatorState, params: URLSearchParams, authorization?: string): Reply {
+  // The vendor's own signature is not checked (its secret is not the emulator's to know), only its presence.
+  if (!authorization?.startsWith('AWS4-HMAC-SHA256 ')) {
+    return stsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+  }
+  if (params.get('Version') !== '2011-06-15') {
+    return stsError(400, 'InvalidAction', `Could not find operation for version ${params.get('Version') ?? '(none)'}`);
+  }
   if (params.get('Action') !== 'AssumeRole') {
     return stsError(
       400,
