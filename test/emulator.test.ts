@@ -8,13 +8,18 @@ import {
   MarketplaceCatalogClient,
   paginateListEntities,
   ResourceNotFoundException,
+  ResourceNotSupportedException,
   ThrottlingException,
   ValidationException,
 } from '@aws-sdk/client-marketplace-catalog';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { startEmulator, type RunningEmulator } from '../emulator/server.ts';
 
 const ACCOUNT = '111122223333';
+const OPEN_ACCOUNT = '444455556666';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/ListingSync`;
 const base = { accessKeyId: 'AKIATEST', secretAccessKey: 'test' };
 
@@ -39,6 +44,7 @@ describe('AWS emulator through the official SDK clients', () => {
             roles: [{ name: 'ListingSync', externalId: 'ext-1234' }],
             generate: { SaaSProduct: 123, AmiProduct: 2 },
           },
+          { accountId: OPEN_ACCOUNT, roles: [{ name: 'NoExternalId', externalId: null }] },
         ],
       },
     });
@@ -55,20 +61,26 @@ describe('AWS emulator through the official SDK clients', () => {
   });
 
   const sts = () => new STSClient({ region: 'us-east-1', credentials: base, maxAttempts: 1 });
-  async function session(): Promise<MarketplaceCatalogClient> {
+  async function session(tamper: (c: { secretAccessKey: string }) => void = () => {}) {
     const { Credentials: c } = await sts().send(
       new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'test', ExternalId: 'ext-1234', DurationSeconds: 900 }),
     );
-    return new MarketplaceCatalogClient({
-      region: 'us-east-1',
-      maxAttempts: 1,
-      credentials: {
-        accessKeyId: c!.AccessKeyId!,
-        secretAccessKey: c!.SecretAccessKey!,
-        sessionToken: c!.SessionToken!,
-      },
-    });
+    const credentials = {
+      accessKeyId: c!.AccessKeyId!,
+      secretAccessKey: c!.SecretAccessKey!,
+      sessionToken: c!.SessionToken!,
+    };
+    tamper(credentials);
+    return new MarketplaceCatalogClient({ region: 'us-east-1', maxAttempts: 1, credentials });
   }
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${emulator.url}/_emulator/${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
 
   it('AssumeRole issues fresh credentials per call', async () => {
     const send = () =>
@@ -206,5 +218,237 @@ describe('AWS emulator through the official SDK clients', () => {
       vendor.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct' })),
     );
     assert.equal(err.name, 'UnrecognizedClientException');
+  });
+
+  it('AssumeRole: a role without an external ID, denyAssumeRole, bad durations, unsigned calls and throttling', async () => {
+    const open = await sts().send(
+      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${OPEN_ACCOUNT}:role/NoExternalId`, RoleSessionName: 'open' }),
+    );
+    assert.match(open.AssumedRoleUser!.Arn!, /assumed-role\/NoExternalId\/open$/);
+    const unknownRole = await errorOf(
+      sts().send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/Nope`, RoleSessionName: 's1' })),
+    );
+    assert.equal(unknownRole.name, 'AccessDenied');
+
+    assert.equal((await admin('PATCH', `accounts/${ACCOUNT}/faults`, { denyAssumeRole: true })).status, 200);
+    const denied = await errorOf(
+      sts().send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 's1', ExternalId: 'ext-1234' })),
+    );
+    assert.equal(denied.name, 'AccessDenied');
+    await admin('PATCH', `accounts/${ACCOUNT}/faults`, { denyAssumeRole: null });
+
+    const tooShort = await errorOf(
+      sts().send(
+        new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 's1', ExternalId: 'ext-1234', DurationSeconds: 60 }),
+      ),
+    );
+    assert.equal(tooShort.name, 'ValidationError');
+    assert.equal(tooShort.$metadata.httpStatusCode, 400);
+    const badExternalId = await errorOf(
+      sts().send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 's1', ExternalId: 'has space' })),
+    );
+    assert.equal(badExternalId.name, 'ValidationError');
+
+    const unsigned = await fetch(`${emulator.url}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ Action: 'AssumeRole', Version: '2011-06-15', RoleArn: ROLE, RoleSessionName: 's1' }),
+    });
+    assert.equal(unsigned.status, 403);
+    assert.match(await unsigned.text(), /<Code>MissingAuthenticationToken<\/Code>/);
+
+    await admin('PATCH', `accounts/${ACCOUNT}/faults`, { throttleRate: 1 });
+    const throttled = await errorOf(
+      sts().send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 's1', ExternalId: 'ext-1234' })),
+    );
+    await admin('PATCH', `accounts/${ACCOUNT}/faults`, { throttleRate: null });
+    assert.equal(throttled.name, 'Throttling');
+    assert.equal(throttled.$metadata.httpStatusCode, 400);
+  });
+
+  it('rejects a wrong secret, an expired session and a page token from another type', async () => {
+    const forged = await session((c) => {
+      c.secretAccessKey = 'x'.repeat(40);
+    });
+    const badSignature = await errorOf(
+      forged.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct' })),
+    );
+    assert.equal(badSignature.name, 'InvalidSignatureException');
+    assert.equal(badSignature.$metadata.httpStatusCode, 403);
+
+    const client = await session();
+    const first = await client.send(
+      new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct', MaxResults: 10 }),
+    );
+    assert.ok(first.NextToken);
+    await assert.rejects(
+      client.send(
+        new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'AmiProduct', NextToken: first.NextToken }),
+      ),
+      ValidationException,
+    );
+    await assert.rejects(
+      client.send(
+        new ListEntitiesCommand({
+          Catalog: 'AWSMarketplace',
+          EntityType: 'SaaSProduct',
+          NextToken: first.NextToken,
+          Sort: { SortBy: 'Name', SortOrder: 'ASCENDING' },
+        }),
+      ),
+      ValidationException,
+      'a token is bound to the sort it was issued for',
+    );
+    await assert.rejects(
+      client.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct', MaxResults: 0 })),
+      ValidationException,
+    );
+
+    const { credentials: issued } = (await admin('GET', `issued-credentials?accountId=${ACCOUNT}`)).body as {
+      credentials: Array<{ accessKeyId: string; expiration: string }>;
+    };
+    const mine = (await client.config.credentials()).accessKeyId;
+    assert.ok(issued.some((c) => c.accessKeyId === mine));
+    emulator.state.credentialsFor(mine)!.expiration = new Date(Date.now() - 1000).toISOString();
+    const expired = await errorOf(
+      client.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct' })),
+    );
+    assert.equal(expired.name, 'ExpiredTokenException');
+  });
+
+  it('sorts on request, and injects ResourceNotSupportedException', async () => {
+    const client = await session();
+    const page = await client.send(
+      new ListEntitiesCommand({
+        Catalog: 'AWSMarketplace',
+        EntityType: 'SaaSProduct',
+        MaxResults: 50,
+        Sort: { SortBy: 'LastModifiedDate', SortOrder: 'DESCENDING' },
+      }),
+    );
+    const dates = page.EntitySummaryList!.map((s) => s.LastModifiedDate!);
+    assert.deepEqual(dates, [...dates].sort().reverse());
+    await assert.rejects(
+      client.send(
+        new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct', Sort: { SortBy: 'Bogus' } }),
+      ),
+      ValidationException,
+    );
+    await admin('PATCH', `accounts/${ACCOUNT}/faults`, {
+      entityTypeErrors: { ProfessionalServicesProduct: { code: 'ResourceNotSupportedException' } },
+    });
+    const err = await client
+      .send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'ProfessionalServicesProduct' }))
+      .catch((e: unknown) => e);
+    await admin('PATCH', `accounts/${ACCOUNT}/faults`, { entityTypeErrors: null });
+    assert.ok(err instanceof ResourceNotSupportedException);
+    assert.equal(err.$metadata.httpStatusCode, 415);
+  });
+
+  it('admin API: stats per operation and account, product replacement, global faults, reset', async () => {
+    assert.deepEqual((await admin('GET', 'health')).body, { ok: true });
+    assert.equal((await admin('POST', 'stats/reset')).status, 200);
+    const client = await session();
+    const list = await client.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'AmiProduct' }));
+    const id = list.EntitySummaryList![0]!.EntityId!;
+    await client.send(new DescribeEntityCommand({ Catalog: 'AWSMarketplace', EntityId: id }));
+    await client.send(
+      new BatchDescribeEntitiesCommand({ EntityRequestList: [{ Catalog: 'AWSMarketplace', EntityId: id }] }),
+    );
+    const stats = (await admin('GET', 'stats')).body;
+    const expected = { AssumeRole: 1, ListEntities: 1, DescribeEntity: 1, BatchDescribeEntities: 1 };
+    assert.deepEqual(stats.calls, expected);
+    assert.deepEqual(stats.byAccount[ACCOUNT].calls, expected);
+
+    const replaced = [
+      {
+        entityType: 'AmiProduct',
+        entityId: 'prod-abcdefghij123',
+        name: 'Replaced AMI',
+        visibility: 'Restricted',
+        lastModified: '2026-03-01T10:00:00Z',
+      },
+    ];
+    assert.equal((await admin('PUT', `accounts/${ACCOUNT}/products`, { products: replaced })).status, 200);
+    const after = await client.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'AmiProduct' }));
+    assert.deepEqual(after.EntitySummaryList, [
+      {
+        Name: 'Replaced AMI',
+        EntityType: 'AmiProduct',
+        EntityId: 'prod-abcdefghij123',
+        EntityArn: `arn:aws:aws-marketplace:us-east-1:${ACCOUNT}:AWSMarketplace/AmiProduct/prod-abcdefghij123`,
+        LastModifiedDate: '2026-03-01T10:00:00Z',
+        Visibility: 'Restricted',
+      },
+    ]);
+    assert.equal((await admin('PUT', 'accounts/999999999999/products', { products: [] })).status, 404);
+    assert.equal((await admin('PATCH', `accounts/${ACCOUNT}/faults`, { throttleRatio: 1 })).status, 400);
+
+    assert.equal((await admin('PUT', 'faults', { throttleRate: 1 })).status, 200);
+    await assert.rejects(
+      client.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'AmiProduct' })),
+      ThrottlingException,
+    );
+    await admin('PUT', 'faults', {});
+
+    assert.equal(
+      (await admin('POST', 'accounts', { accounts: [{ accountId: '777788889999', roles: [] }] })).status,
+      200,
+    );
+    assert.equal((await admin('POST', 'accounts', { accounts: [{ accountId: '123', roles: [] }] })).status, 400);
+  });
+
+  it('the CLI prints its URL, serves the data file and stops on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'emulator/main.ts', '--port', '0', '--data', 'emulator/data/demo-catalog.json'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+      const match = /^EMULATOR_LISTENING (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
+      assert.ok(match, line);
+      // Pointed at the CLI's server the same way as the product: by the standard endpoint variables only.
+      process.env.AWS_ENDPOINT_URL_STS = match[1];
+      process.env.AWS_ENDPOINT_URL_MARKETPLACE_CATALOG = match[1];
+      const { Credentials: c } = await sts().send(
+        new AssumeRoleCommand({
+          RoleArn: 'arn:aws:iam::123456789012:role/ListingSyncReadOnly',
+          RoleSessionName: 'demo',
+          ExternalId: 'ls-demo-7f3a9c2e41d8',
+        }),
+      );
+      const demo = new MarketplaceCatalogClient({
+        region: 'us-east-1',
+        credentials: {
+          accessKeyId: c!.AccessKeyId!,
+          secretAccessKey: c!.SecretAccessKey!,
+          sessionToken: c!.SessionToken!,
+        },
+      });
+      let count = 0;
+      for await (const page of paginateListEntities(
+        { client: demo, pageSize: 50 },
+        { Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct' },
+      ))
+        count += page.EntitySummaryList!.length;
+      assert.ok(count > 50, `the demo seller has more than one page of SaaS products (${count})`);
+    } finally {
+      process.env.AWS_ENDPOINT_URL_STS = emulator.url;
+      process.env.AWS_ENDPOINT_URL_MARKETPLACE_CATALOG = emulator.url;
+      child.kill('SIGTERM');
+    }
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0);
+  });
+
+  it('DELETE /_emulator/accounts forgets accounts and the credentials issued for them', async () => {
+    const client = await session();
+    assert.equal((await admin('DELETE', 'accounts')).status, 200);
+    const err = await errorOf(
+      client.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct' })),
+    );
+    assert.equal(err.name, 'UnrecognizedClientException');
+    assert.deepEqual((await admin('GET', 'stats')).body.calls, {});
   });
 });
