@@ -57,6 +57,19 @@ const running = new Set<ChildProcess>();
 const logWritten = new WeakMap<ChildProcess, Promise<void>>();
 let exitHookInstalled = false;
 
+/** Waits for `promise` at most `ms`; unlike racing a bare delay, leaves no timer holding the event loop open. */
+async function within<T>(promise: Promise<T> | undefined, ms: number): Promise<T | 'timeout'> {
+  const abort = new AbortController();
+  try {
+    return await Promise.race([
+      promise ?? Promise.resolve('timeout' as const),
+      delay(ms, 'timeout' as const, { signal: abort.signal }),
+    ]);
+  } finally {
+    abort.abort();
+  }
+}
+
 function isRunning(proc: ChildProcess): boolean {
   return proc.exitCode === null && proc.signalCode === null;
 }
@@ -81,8 +94,7 @@ export async function stopProcess(proc: ChildProcess, group: boolean): Promise<v
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   if (group) signalGroup(proc, 'SIGTERM');
   else proc.kill('SIGTERM');
-  const timer = delay(STOP_GRACE_MS, 'timeout' as const);
-  if ((await Promise.race([exited, timer])) === 'timeout') {
+  if ((await within(exited, STOP_GRACE_MS)) === 'timeout') {
     if (group) signalGroup(proc, 'SIGKILL');
     else proc.kill('SIGKILL');
     await exited;
@@ -167,7 +179,7 @@ async function waitFor(
   const logHint = () => (logFile ? `\nLog: ${logFile}\nLast lines:\n${tail(logFile)}` : '');
   while (Date.now() < deadline) {
     if (proc && !isRunning(proc)) {
-      await Promise.race([logWritten.get(proc), delay(2_000)]);
+      await within(logWritten.get(proc), 2_000);
       throw new StackError(`${what} exited during start-up (code ${proc.exitCode ?? proc.signalCode}).${logHint()}`);
     }
     try {
@@ -273,7 +285,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const procs = children.splice(0).reverse();
     for (const proc of procs) {
       await stopProcess(proc, true);
-      await Promise.race([logWritten.get(proc), delay(2_000)]);
+      await within(logWritten.get(proc), 2_000);
     }
   };
 
@@ -283,7 +295,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // Temporal
     let temporalAddress = process.env.TEMPORAL_ADDRESS ?? '';
     let uiUrl: string | null = process.env.TEMPORAL_UI_URL ?? null;
-    let temporalCliPath: string | null = process.env.TEMPORAL_CLI_PATH ?? null;
+    let temporalCliPath: string | null =
+      process.env.TEMPORAL_CLI_PATH ??
+      which('temporal') ??
+      (existsSync(join(TOOLS, 'temporal')) ? join(TOOLS, 'temporal') : null);
     if (temporalAddress) {
       const address = temporalAddress;
       await waitFor(`Temporal at ${address}`, null, 30_000, () => temporalServing(address));
