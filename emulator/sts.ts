@@ -46,25 +46,48 @@ export function assumeRole(state: EmulatorState, params: URLSearchParams, author
   const externalId = params.get('ExternalId');
   const duration = Number(params.get('DurationSeconds') ?? 3600);
   const problems: string[] = [];
-  if (roleArn.length < 20 || roleArn.length > 2048)
-    problems.push(`Value '${roleArn}' at 'roleArn' failed to satisfy constraint`);
-  if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
-    problems.push(
-      `Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+  // Worded like STS's own validation messages, one per failed constraint.
+  const check = (ok: boolean, field: string, value: string | null, constraint: string) => {
+    if (!ok)
+      problems.push(
+        `Value ${value === null ? 'null' : `'${value}'`} at '${field}' failed to satisfy constraint: ${constraint}`,
+      );
+  };
+  check(roleArn.length >= 20, 'roleArn', roleArn, 'Member must have length greater than or equal to 20');
+  check(roleArn.length <= 2048, 'roleArn', roleArn, 'Member must have length less than or equal to 2048');
+  check(sessionName.length >= 2, 'roleSessionName', sessionName, 'Member must have length greater than or equal to 2');
+  check(sessionName.length <= 64, 'roleSessionName', sessionName, 'Member must have length less than or equal to 64');
+  check(
+    /^[\w+=,.@-]*$/.test(sessionName),
+    'roleSessionName',
+    sessionName,
+    'Member must satisfy regular expression pattern: [\\w+=,.@-]*',
+  );
+  if (externalId !== null) {
+    check(externalId.length >= 2, 'externalId', externalId, 'Member must have length greater than or equal to 2');
+    check(externalId.length <= 1224, 'externalId', externalId, 'Member must have length less than or equal to 1224');
+    check(
+      /^[\w+=,.@:/-]*$/.test(externalId),
+      'externalId',
+      externalId,
+      'Member must satisfy regular expression pattern: [\\w+=,.@:/-]*',
     );
   }
-  if (externalId !== null && !/^[\w+=,.@:/-]{2,1224}$/.test(externalId)) {
-    problems.push(
-      `Value at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*`,
+  check(
+    Number.isInteger(duration) && duration >= 900,
+    'durationSeconds',
+    String(duration),
+    'Member must have value greater than or equal to 900',
+  );
+  check(duration <= 43200, 'durationSeconds', String(duration), 'Member must have value less than or equal to 43200');
+  if (problems.length > 0) {
+    const n = problems.length;
+    return stsError(
+      400,
+      'ValidationError',
+      `${n} validation error${n === 1 ? '' : 's'} detected: ${problems.join('; ')}`,
     );
   }
-  if (!Number.isInteger(duration) || duration < 900 || duration > 43200) {
-    problems.push(
-      `Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`,
-    );
-  }
-  if (problems.length > 0)
-    return stsError(400, 'ValidationError', `${problems.length} validation error(s) detected: ${problems.join('; ')}`);
 
   const match = ROLE_ARN.exec(roleArn);
   const denied = stsError(

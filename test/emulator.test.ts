@@ -106,6 +106,7 @@ describe('AWS emulator through the official SDK clients', () => {
       sts().send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'has spaces', ExternalId: 'ext-1234' })),
     );
     assert.equal(invalid.name, 'ValidationError');
+    assert.match(invalid.message, /^1 validation error detected: Value 'has spaces' at 'roleSessionName'/);
   });
 
   it('ListEntities pages through more than 50 products with the SDK paginator', async () => {
