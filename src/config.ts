@@ -15,7 +15,14 @@ export interface Config {
     uiUrl: string | null;
   };
   mongo: { uri: string; dbName: string };
-  aws: { region: string };
+  aws: {
+    region: string;
+    /** A request with no answer for this long is abandoned (and its socket closed) as TimeoutError. */
+    requestTimeoutMs: number;
+    connectTimeoutMs: number;
+    /** Attempts per call inside the AWS SDK; Temporal's activity retries do the patient retrying. */
+    maxAttempts: number;
+  };
   worker: {
     maxConcurrentActivities: number;
     maxConcurrentLocalActivities: number;
@@ -91,7 +98,12 @@ export function loadConfig(env: Env = process.env): Config {
       uiUrl: env.TEMPORAL_UI_URL?.replace(/\/$/, '') || null,
     },
     mongo: { uri: mongoUri, dbName },
-    aws: { region: env.AWS_REGION || 'us-east-1' },
+    aws: {
+      region: env.AWS_REGION || 'us-east-1',
+      requestTimeoutMs: int('AWS_REQUEST_TIMEOUT_MS', 10_000, 100, 120_000),
+      connectTimeoutMs: int('AWS_CONNECT_TIMEOUT_MS', 3_000, 100, 60_000),
+      maxAttempts: int('AWS_MAX_ATTEMPTS', 2, 1, 10),
+    },
     worker: {
       maxConcurrentActivities: int('WORKER_MAX_ACTIVITIES', 100, 1, 10_000),
       maxConcurrentLocalActivities: int('WORKER_MAX_LOCAL_ACTIVITIES', 200, 1, 10_000),

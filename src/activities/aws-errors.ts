@@ -3,6 +3,7 @@ import { FailureType } from '../shared/failures.ts';
 
 interface AwsError {
   name?: string;
+  code?: string;
   message?: string;
   $fault?: 'client' | 'server';
   $metadata?: { httpStatusCode?: number };
@@ -16,19 +17,36 @@ function status(err: unknown): number | undefined {
   return (err as AwsError | null)?.$metadata?.httpStatusCode;
 }
 
+const MAX_AWS_MESSAGE = 300;
+
+/** AWS's own words, cut short: a proxy's HTML error page must not flood a log line or connections.sync. */
 function message(err: unknown): string {
-  return (err as AwsError | null)?.message ?? String(err);
+  const text = ((err as AwsError | null)?.message ?? String(err)).replace(/\s+/g, ' ').trim();
+  return text.length > MAX_AWS_MESSAGE ? `${text.slice(0, MAX_AWS_MESSAGE)}…` : text;
 }
 
 const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
 
 export function isThrottling(err: unknown): boolean {
   return THROTTLING.has(awsErrorName(err)) || status(err) === 429;
 }
 
+/** The endpoint never answered: a client-side timeout, or the activity was cancelled (timed out) mid-request. */
+export function isNoAnswer(err: unknown): boolean {
+  const name = awsErrorName(err);
+  return name === 'TimeoutError' || name === 'AbortError' || NETWORK_CODES.has((err as AwsError | null)?.code ?? '');
+}
+
 /** Credentials the Catalog API no longer accepts: the cached session must go and the role be assumed again. */
 export function isRejectedCredentials(err: unknown): boolean {
   return ['UnrecognizedClientException', 'ExpiredTokenException', 'InvalidClientTokenId'].includes(awsErrorName(err));
+}
+
+function cause(err: unknown): string {
+  if (isNoAnswer(err)) return `the endpoint did not answer (${message(err)})`;
+  const code = status(err);
+  return `${awsErrorName(err)}${code ? ` ${code}` : ''}: ${message(err)}`;
 }
 
 /** STS AssumeRole failures, named for the person who has to fix them. */
@@ -53,7 +71,7 @@ export function assumeRoleFailure(err: unknown, roleArn: string): ApplicationFai
   }
   return ApplicationFailure.create({
     type: FailureType.StsUnavailable,
-    message: `STS AssumeRole on ${roleArn} failed (${name}${isThrottling(err) ? ', throttled' : ''}); will retry: ${message(err)}`,
+    message: `STS AssumeRole on ${roleArn} failed${isThrottling(err) ? ' (throttled)' : ''}: ${cause(err)}`,
   });
 }
 
@@ -65,7 +83,7 @@ export function catalogFailure(err: unknown, operation: string, entityType: stri
   if (isThrottling(err)) {
     return ApplicationFailure.create({
       type: FailureType.CatalogThrottled,
-      message: `${what} was throttled by AWS (account quota: 10 ListEntities/s); will retry with backoff`,
+      message: `${what} was throttled by AWS (account quota: 10 ListEntities/s): ${message(err)}`,
     });
   }
   if (name === 'AccessDeniedException' || code === 403) {
@@ -77,7 +95,9 @@ export function catalogFailure(err: unknown, operation: string, entityType: stri
         `README, "The IAM role"). AWS said: ${message(err)}`,
     });
   }
-  if (code !== undefined && code >= 400 && code < 500) {
+  // A 4xx with a modeled AWS error is AWS refusing this request; a bare one (no x-amzn-ErrorType) came
+  // from something in between and says nothing about the request.
+  if (code !== undefined && code >= 400 && code < 500 && (err as AwsError).$fault === 'client' && name !== 'Error') {
     return ApplicationFailure.create({
       type: FailureType.CatalogRequestRejected,
       nonRetryable: true,
@@ -86,6 +106,6 @@ export function catalogFailure(err: unknown, operation: string, entityType: stri
   }
   return ApplicationFailure.create({
     type: FailureType.CatalogUnavailable,
-    message: `${what} failed (${name}${code ? ` ${code}` : ''}); will retry: ${message(err)}`,
+    message: `${what} failed: ${cause(err)}`,
   });
 }

@@ -4,15 +4,24 @@ import {
   type ListEntitiesCommandOutput,
   type MarketplaceCatalogClient,
 } from '@aws-sdk/client-marketplace-catalog';
-import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
+import { activityInfo, cancellationSignal, Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { MongoBulkWriteError, ObjectId, type AnyBulkWriteOperation, type Db } from 'mongodb';
+import {
+  MongoBulkWriteError,
+  MongoError,
+  ObjectId,
+  type AnyBulkWriteOperation,
+  type Db,
+  type WriteError,
+} from 'mongodb';
 import { roleSessionName, validateConnection, type ValidConnection } from '../domain/connection.ts';
-import { normalizeSummary, type DiscoveredProduct } from '../domain/products.ts';
+import { normalizeSummary, type DiscoveredProduct, type RawEntitySummary } from '../domain/products.ts';
 import { planReconcile, type ReconcilePlan } from '../domain/reconcile-plan.ts';
-import { FailureType } from '../shared/failures.ts';
+import { failedTypeMessage, FailureType } from '../shared/failures.ts';
 import type {
   AssumedRole,
+  FailedType,
   ListCursor,
   ListEntitiesInput,
   ListFirstPagesInput,
@@ -23,10 +32,18 @@ import type {
   SyncSummary,
 } from '../shared/types.ts';
 import { assumeRoleFailure, awsErrorName, catalogFailure, isRejectedCredentials, isThrottling } from './aws-errors.ts';
+import { Semaphore } from './semaphore.ts';
 import { noopMetrics, type SyncMetrics } from './metrics.ts';
 import type { RoleSessions } from './role-sessions.ts';
 import { createSyncAllActivities } from './sync-all.ts';
-import { collections, connectionIdFilters, type ConnectionRecord, type DocId, type ListingRecord } from './store.ts';
+import {
+  collections,
+  connectionIdFilters,
+  storeFailure,
+  type ConnectionRecord,
+  type DocId,
+  type ListingRecord,
+} from './store.ts';
 
 export interface ActivityDeps {
   db: Db;
@@ -53,12 +70,26 @@ export interface ActivitySettings {
   inlineProductLimit: number;
   /** Caps on the lists kept in a summary, so history and the connection document stay small. */
   summaryListLimit: number;
+  /**
+   * Pages one type may take before the listing counts as runaway. AWS Marketplace caps a seller at a few
+   * hundred products per type (service quotas, adjustable), so 1,000 pages of 50 is far beyond any real catalog.
+   */
+  maxPagesPerType: number;
+  /** Row updates per bulk write, and bulk writes of updates running at once in this worker (see README). */
+  updateBatchSize: number;
+  updateBatchConcurrency: number;
+  /** How often a long listing heartbeats while it waits on AWS; the activity's heartbeat timeout is a few of these. */
+  heartbeatIntervalMs: number;
 }
 
 const DEFAULT_SETTINGS: ActivitySettings = {
   sessionDurationSeconds: 900,
   inlineProductLimit: 100,
   summaryListLimit: 50,
+  maxPagesPerType: 1_000,
+  updateBatchSize: 90,
+  updateBatchConcurrency: 4,
+  heartbeatIntervalMs: 2_000,
 };
 
 const PAGE_SIZE = 50;
@@ -71,6 +102,7 @@ export function createActivities(deps: ActivityDeps) {
   const settings: ActivitySettings = { ...DEFAULT_SETTINGS, ...deps.settings };
   const metrics = deps.metrics ?? noopMetrics;
   const c = collections(deps.db);
+  const updateSlots = new Semaphore(settings.updateBatchConcurrency);
 
   async function loadConnection(connectionId: string, sync?: ConnectionRecord['sync']): Promise<ConnectionRecord> {
     for (const filter of connectionIdFilters(connectionId)) {
@@ -86,12 +118,16 @@ export function createActivities(deps: ActivityDeps) {
     });
   }
 
-  async function setSync(connectionId: string, fields: Record<string, unknown>): Promise<void> {
+  /** Writes connections.sync; false when the connection is gone. Throws unless the server acknowledged the write. */
+  async function setSync(connectionId: string, fields: Record<string, unknown>): Promise<boolean> {
     const $set = Object.fromEntries(Object.entries(fields).map(([k, v]) => [`sync.${k}`, v]));
     for (const filter of connectionIdFilters(connectionId)) {
       const result = await c.connections.updateOne(filter, { $set });
-      if (result.matchedCount > 0) return;
+      if (!result.acknowledged) throw storeFailure(`the status write of connection ${connectionId}`);
+      if (result.matchedCount > 0) return true;
     }
+    log.warn('Connection deleted during its sync; status not recorded', { connectionId });
+    return false;
   }
 
   function requireValid(doc: ConnectionRecord): ValidConnection {
@@ -114,6 +150,7 @@ export function createActivities(deps: ActivityDeps) {
           RoleSessionName: roleSessionName(connection.connectionId),
           DurationSeconds: settings.sessionDurationSeconds,
         }),
+        { abortSignal: cancellationSignal() },
       );
       metrics.awsCall('AssumeRole', 'ok');
     } catch (err) {
@@ -179,23 +216,29 @@ export function createActivities(deps: ActivityDeps) {
     const info = activityInfo();
     const resumed = (info.heartbeatDetails as ListCursor | undefined) ?? input.resume;
     const client = await catalogClientFor(connectionId);
-    const signal = info.isLocal ? undefined : cancellationSignal();
+    // Local activities are cancelled on timeout too: an abandoned attempt never leaves a request open.
+    const signal = cancellationSignal();
 
     let nextToken = resumed?.nextToken;
     let pages = resumed?.pages ?? 0;
     let count = resumed?.products ?? 0;
+    const seen = new Set(resumed?.seen ?? []);
+    const cursor = (): ListCursor => ({ nextToken: nextToken ?? '', pages, products: count, seen: [...seen] });
     const buffered: Array<{ page: number; items: DiscoveredProduct[] }> = [];
     let bufferedCount = 0;
     const invalid: string[] = [];
+    let invalidCount = 0;
     // Staging starts once the type outgrows the inline limit, or at once when resuming (earlier pages
     // are already staged). Pages are keyed by number, so a retried page overwrites itself.
     let staging = resumed !== undefined;
     let pagesThisCall = 0;
+    const startedAt = Date.now();
 
     const stagePage = async (page: number, items: DiscoveredProduct[]) => {
       const _id = `${input.runId}/${entityType}/${page}`;
       const doc = { _id, run_id: input.runId, entity_type: entityType, page, items, created_at: deps.clock() };
-      await c.staging.replaceOne({ _id }, doc, { upsert: true });
+      const result = await c.staging.replaceOne({ _id }, doc, { upsert: true });
+      if (!result.acknowledged) throw storeFailure(`staging page ${page} of ${entityType}`);
     };
     const stageBuffered = async () => {
       for (const { page, items } of buffered) await stagePage(page, items);
@@ -203,73 +246,127 @@ export function createActivities(deps: ActivityDeps) {
       staging = true;
     };
 
-    do {
-      let response: ListEntitiesCommandOutput;
-      try {
-        response = await client.send(
-          new ListEntitiesCommand({
-            Catalog: CATALOG,
-            EntityType: entityType,
-            MaxResults: PAGE_SIZE,
-            OwnershipType: 'SELF',
-            NextToken: nextToken,
-          }),
-          { abortSignal: signal },
-        );
-        metrics.awsCall('ListEntities', 'ok');
-      } catch (err) {
-        metrics.awsCall('ListEntities', isThrottling(err) ? 'throttled' : 'error');
-        if (pages === 0 && UNSUPPORTED_TYPE_ERRORS.has(awsErrorName(err))) {
-          const reason = `AWS does not list ${entityType} for this account: ${(err as Error).message}`;
-          log.warn('Entity type skipped', { connectionId, entityType, reason });
-          return { entityType, status: 'skipped', reason };
+    // A heartbeat per page is not enough: one slow request could outlast the heartbeat timeout, which is
+    // kept short so that a crashed worker costs seconds. The cursor only moves after a page is staged.
+    const context = info.isLocal ? null : Context.current();
+    let committed = resumed;
+    const beat = context ? setInterval(() => context.heartbeat(committed), settings.heartbeatIntervalMs) : undefined;
+    try {
+      do {
+        if (nextToken) {
+          const digest = tokenDigest(nextToken);
+          if (seen.has(digest))
+            throw paginationLoop(entityType, pages, 'handed back a page token it had already given');
+          seen.add(digest);
         }
-        if (isRejectedCredentials(err)) {
-          deps.sessions.forget(connectionId);
-          throw ApplicationFailure.create({
-            type: FailureType.CatalogUnavailable,
-            message: `AWS no longer accepts the role session for ${entityType}; the role will be assumed again`,
-          });
+        if (pages >= settings.maxPagesPerType) {
+          throw paginationLoop(
+            entityType,
+            pages,
+            `is still paging after ${pages} pages (${pages * PAGE_SIZE} products), beyond any real seller catalog`,
+          );
         }
-        throw catalogFailure(err, 'ListEntities', entityType);
-      }
+        let response: ListEntitiesCommandOutput;
+        try {
+          response = await client.send(
+            new ListEntitiesCommand({
+              Catalog: CATALOG,
+              EntityType: entityType,
+              MaxResults: PAGE_SIZE,
+              OwnershipType: 'SELF',
+              NextToken: nextToken,
+            }),
+            { abortSignal: signal },
+          );
+          metrics.awsCall('ListEntities', 'ok');
+        } catch (err) {
+          metrics.awsCall('ListEntities', isThrottling(err) ? 'throttled' : 'error');
+          if (pages === 0 && UNSUPPORTED_TYPE_ERRORS.has(awsErrorName(err))) {
+            const reason = `AWS does not list ${entityType} for this account: ${(err as Error).message}`;
+            log.warn('Entity type skipped', { connectionId, entityType, reason });
+            return { entityType, status: 'skipped', reason };
+          }
+          if (isRejectedCredentials(err)) {
+            deps.sessions.forget(connectionId);
+            throw ApplicationFailure.create({
+              type: FailureType.CatalogUnavailable,
+              message: `AWS stopped accepting the role session while listing ${entityType} (${awsErrorName(err)})`,
+            });
+          }
+          throw catalogFailure(err, 'ListEntities', entityType);
+        }
 
-      const items: DiscoveredProduct[] = [];
-      for (const raw of response.EntitySummaryList ?? []) {
-        const normalized = normalizeSummary(raw, entityType);
-        if (normalized.ok) items.push(normalized.product);
-        else invalid.push(normalized.reason);
-      }
-      nextToken = response.NextToken || undefined;
-      count += items.length;
-      buffered.push({ page: pages, items });
-      bufferedCount += items.length;
-      pages += 1;
-      pagesThisCall += 1;
-      if (staging || bufferedCount > settings.inlineProductLimit) await stageBuffered();
+        const items: DiscoveredProduct[] = [];
+        const summaries: unknown = response.EntitySummaryList ?? [];
+        for (const raw of Array.isArray(summaries) ? summaries : []) {
+          const normalized = normalizeSummary(raw as RawEntitySummary, entityType);
+          if (normalized.ok) items.push(normalized.product);
+          else {
+            invalidCount += 1;
+            if (invalid.length < settings.summaryListLimit) invalid.push(normalized.reason);
+          }
+        }
+        nextToken = typeof response.NextToken === 'string' && response.NextToken ? response.NextToken : undefined;
+        count += items.length;
+        buffered.push({ page: pages, items });
+        bufferedCount += items.length;
+        pages += 1;
+        pagesThisCall += 1;
+        if (staging || bufferedCount > settings.inlineProductLimit) await stageBuffered();
 
-      if (nextToken && !info.isLocal) heartbeat({ nextToken, pages, products: count } satisfies ListCursor);
-      if (nextToken && input.maxPages !== undefined && pagesThisCall >= input.maxPages) {
-        await stageBuffered();
-        return { entityType, status: 'partial', cursor: { nextToken, pages, products: count }, invalid };
-      }
-    } while (nextToken);
+        // A retry may resume only from pages that are staged; pages held in memory die with the attempt.
+        if (nextToken && context && staging) {
+          committed = cursor();
+          context.heartbeat(committed);
+        }
+        const enoughPages = input.maxPages !== undefined && pagesThisCall >= input.maxPages;
+        const enoughTime = input.returnAfterMs !== undefined && Date.now() - startedAt >= input.returnAfterMs;
+        if (nextToken && (enoughPages || enoughTime)) {
+          await stageBuffered();
+          return { entityType, status: 'partial', cursor: cursor(), invalid, invalidCount };
+        }
+      } while (nextToken);
+    } finally {
+      clearInterval(beat);
+    }
 
+    if (invalidCount > 0) log.warn('AWS summaries skipped', { connectionId, entityType, invalid: invalidCount });
     log.info('Listed entity type', { connectionId, entityType, pages, products: count, staged: staging });
     const inline = staging ? null : buffered.flatMap((b) => b.items);
-    return { entityType, status: 'complete', pages, products: count, inline, invalid };
+    return { entityType, status: 'complete', pages, products: count, inline, invalid, invalidCount };
   }
 
   /**
    * The first pages of several types in one local activity: each type is still its own paginated
    * ListEntities sequence, but the workflow pays one activation for all of them instead of one per type.
+   * A type's failure is its own: a transient one hands the type to the patient path, a final one fails it.
    */
   async function listFirstPages(input: ListFirstPagesInput): Promise<ListEntitiesResult[]> {
     const { entityTypes, ...rest } = input;
-    return Promise.all(entityTypes.map((entityType) => listEntities({ ...rest, entityType })));
+    return Promise.all(
+      entityTypes.map(async (entityType): Promise<ListEntitiesResult> => {
+        try {
+          return await listEntities({ ...rest, entityType });
+        } catch (err) {
+          if (cancellationSignal().aborted) throw err;
+          const error = { type: failureType(err), message: (err as Error).message };
+          const final = err instanceof ApplicationFailure && err.nonRetryable;
+          if (!final) log.info('Fast path interrupted; the type is listed again', { entityType, ...error });
+          return { entityType, status: final ? 'failed' : 'interrupted', error };
+        }
+      }),
+    );
   }
 
   async function reconcile(input: ReconcileInput): Promise<SyncSummary> {
+    try {
+      return await reconcileOnce(input);
+    } catch (err) {
+      throw err instanceof MongoError ? storeFailure(`the reconcile of connection ${input.connectionId}`, err) : err;
+    }
+  }
+
+  async function reconcileOnce(input: ReconcileInput): Promise<SyncSummary> {
     const products: DiscoveredProduct[] = [];
     let staged = false;
     for (const list of input.lists) {
@@ -282,6 +379,12 @@ export function createActivities(deps: ActivityDeps) {
       const expected = input.lists.reduce((n, l) => n + (l.status === 'complete' && !l.inline ? l.products : 0), 0);
       const found = pages.reduce((n, p) => n + p.items.length, 0);
       if (found < expected) {
+        // The pages go only after this run's outcome is on the connection: if it is there, an earlier attempt
+        // finished and only its completion was lost.
+        const recorded = (await loadConnection(input.connectionId)).sync;
+        if (recorded?.run_id === input.runId && recorded.summary && recorded.status !== 'running') {
+          return recorded.summary as SyncSummary;
+        }
         throw ApplicationFailure.create({
           type: FailureType.StagingMissing,
           nonRetryable: true,
@@ -295,59 +398,118 @@ export function createActivities(deps: ActivityDeps) {
     const listings = await c.listings
       .find(
         { team_id: input.teamId, $or: [{ entity_id: { $in: ids } }, { status: 'published', entity_id: null }] },
-        { projection: { _id: 1, entity_id: 1, title: 1, status: 1, aws_visibility: 1, aws_last_modified: 1 } },
+        { projection: LISTING_PROJECTION },
       )
       .toArray();
 
     const now = deps.clock();
-    const plan = planReconcile({ teamId: input.teamId, connectionId: input.connectionId, products, listings, now });
-    const duplicates = await applyPlan(plan);
+    const plan = planReconcile({
+      teamId: input.teamId,
+      connectionId: input.connectionId,
+      runId: input.runId,
+      products,
+      listings,
+      now,
+    });
+    const lost = await applyPlan(plan);
 
     const limit = settings.summaryListLimit;
+    const failedTypes: FailedType[] = input.lists.flatMap((l) =>
+      l.status === 'failed' || l.status === 'interrupted'
+        ? [{ entity_type: l.entityType, type: l.error.type, message: l.error.message }]
+        : [],
+    );
     const summary: SyncSummary = {
       ...plan.counts,
-      matched: plan.counts.matched + duplicates,
-      imported: plan.counts.imported - duplicates,
+      matched: plan.counts.matched + lost.imports + lost.links,
+      auto_linked: plan.counts.auto_linked - lost.links,
+      imported: plan.counts.imported - lost.imports,
       skipped_types: input.lists.flatMap((l) =>
         l.status === 'skipped' ? [{ entity_type: l.entityType, reason: l.reason }] : [],
       ),
+      failed_types: failedTypes,
       ambiguous: plan.ambiguous.slice(0, limit),
-      invalid_products: input.lists.flatMap((l) => (l.status === 'skipped' ? [] : l.invalid)).slice(0, limit),
+      invalid: input.lists.reduce((n, l) => n + (l.status === 'complete' ? l.invalidCount : 0), 0),
+      invalid_products: input.lists.flatMap((l) => (l.status === 'complete' ? l.invalid : [])).slice(0, limit),
     };
 
-    await setSync(input.connectionId, { status: 'succeeded', finished_at: now, summary, error: null });
+    const [firstFailure] = failedTypes;
+    await setSync(input.connectionId, {
+      status: firstFailure ? 'failed' : 'succeeded',
+      finished_at: now,
+      summary,
+      error: firstFailure ? { type: firstFailure.type, message: failedTypeMessage(firstFailure) } : null,
+      workflow_id: input.workflowId,
+      run_id: input.runId,
+    });
+    // Only now that the outcome is recorded may the staged pages go (see above); a crash before this line
+    // leaves them to the age sweep.
     if (staged) await c.staging.deleteMany({ run_id: input.runId });
     deps.sessions.forget(input.connectionId);
 
-    metrics.syncFinished('succeeded');
+    metrics.syncFinished(firstFailure ? 'failed' : 'succeeded');
     metrics.listingsWritten('imported', summary.imported);
     metrics.listingsWritten('updated', summary.updated);
     metrics.listingsWritten('auto_linked', summary.auto_linked);
-    log.info('Reconciled', { connectionId: input.connectionId, ...plan.counts, ambiguous: plan.ambiguous.length });
+    log.info('Reconciled', {
+      connectionId: input.connectionId,
+      total_aws: summary.total_aws,
+      matched: summary.matched,
+      updated: summary.updated,
+      auto_linked: summary.auto_linked,
+      imported: summary.imported,
+      ambiguous: plan.ambiguous.length,
+      failedTypes: failedTypes.map((f) => f.entity_type),
+    });
     return summary;
   }
 
-  /** Applies the plan in one unordered bulk write; returns how many imports another sync got to first. */
-  async function applyPlan(plan: ReconcilePlan<DocId>): Promise<number> {
-    const ops: AnyBulkWriteOperation<ListingRecord>[] = [
+  /**
+   * Applies the plan. Inserts go in one unordered bulk write; row updates in batches (FerretDB stalls on
+   * large or many concurrent update batches). Returns the imports and links another sync of the same team
+   * got to first: only a per-document duplicate-key error means that; any other error, including a bulk
+   * error without write errors (the connection died mid-write), is thrown and the reconcile retried.
+   */
+  async function applyPlan(plan: ReconcilePlan<DocId>): Promise<{ imports: number; links: number }> {
+    const lost = { imports: 0, links: 0 };
+    const inserts: AnyBulkWriteOperation<ListingRecord>[] = plan.inserts.map((doc) => ({
+      insertOne: { document: { _id: new ObjectId(), ...doc } },
+    }));
+    lost.imports = await bulkWriteCountingDuplicates(inserts);
+
+    const updates: AnyBulkWriteOperation<ListingRecord>[] = [
       ...plan.updates.map(({ _id, set }) => ({ updateOne: { filter: { _id }, update: { $set: { ...set } } } })),
       // The extra conditions keep a row the app linked meanwhile from being re-linked.
       ...plan.links.map(({ _id, set }) => ({
         updateOne: { filter: { _id, entity_id: null, status: 'published' }, update: { $set: { ...set } } },
       })),
-      ...plan.inserts.map((doc) => ({ insertOne: { document: { _id: new ObjectId(), ...doc } } })),
     ];
+    const firstLink = plan.updates.length;
+    for (let i = 0; i < updates.length; i += settings.updateBatchSize) {
+      const batch = updates.slice(i, i + settings.updateBatchSize);
+      const duplicates = await updateSlots.run(() => bulkWriteCountingDuplicates(batch, i, firstLink));
+      lost.links += duplicates;
+    }
+    return lost;
+  }
+
+  /** How many operations (at or after `countFrom` in the caller's numbering) failed only as duplicates. */
+  async function bulkWriteCountingDuplicates(
+    ops: AnyBulkWriteOperation<ListingRecord>[],
+    offset = 0,
+    countFrom = 0,
+  ): Promise<number> {
     if (ops.length === 0) return 0;
     try {
-      await c.listings.bulkWrite(ops, { ordered: false });
+      const result = await c.listings.bulkWrite(ops, { ordered: false });
+      if (!result.isOk()) throw storeFailure('a bulk write of listings');
       return 0;
     } catch (err) {
-      // Another sync of the same team (a second connection) imported the same product a moment ago.
-      if (err instanceof MongoBulkWriteError) {
-        const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-        if (errors.every((e: { code?: number }) => e.code === 11000)) return errors.length;
-      }
-      throw err;
+      if (!(err instanceof MongoBulkWriteError)) throw err;
+      const raw: WriteError | readonly WriteError[] = err.writeErrors;
+      const errors: readonly WriteError[] = isWriteErrorList(raw) ? raw : [raw];
+      if (errors.length === 0 || !errors.every((e) => e.code === 11000)) throw err;
+      return errors.filter((e) => e.index + offset >= countFrom).length;
     }
   }
 
@@ -363,10 +525,46 @@ export function createActivities(deps: ActivityDeps) {
     deps.sessions.forget(input.connectionId);
     await c.staging.deleteMany({ run_id: input.runId });
     metrics.syncFinished('failed');
-    log.warn('Sync failed', { connectionId: input.connectionId, errorType: input.error.type });
+    log.warn('Sync failed', {
+      connectionId: input.connectionId,
+      errorType: input.error.type,
+      errorMessage: input.error.message,
+    });
   }
 
   return { assumeRole, listFirstPages, listEntities, reconcile, recordSyncFailure, ...createSyncAllActivities(deps) };
+}
+
+const LISTING_PROJECTION = {
+  _id: 1,
+  entity_id: 1,
+  title: 1,
+  status: 1,
+  aws_visibility: 1,
+  aws_last_modified: 1,
+  last_sync_run_id: 1,
+  last_sync_action: 1,
+} as const;
+
+function isWriteErrorList(value: WriteError | readonly WriteError[]): value is readonly WriteError[] {
+  return Array.isArray(value);
+}
+
+function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('base64url').slice(0, 16);
+}
+
+function paginationLoop(entityType: string, pages: number, what: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureType.CatalogPaginationLoop,
+    nonRetryable: true,
+    message: `ListEntities ${entityType} ${what} (after ${pages} pages); the type was not synced. This is an AWS-side fault: report it to AWS Marketplace seller support if it persists.`,
+  });
+}
+
+function failureType(err: unknown): string {
+  if (err instanceof ApplicationFailure) return err.type ?? 'Error';
+  return (err as Error | null)?.name ?? 'Error';
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,4 +1,6 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { ObjectId, type Collection, type Db, type Document, type Filter } from 'mongodb';
+import { FailureType } from '../shared/failures.ts';
 import type { ConnectionDoc } from '../domain/connection.ts';
 import type { DiscoveredProduct } from '../domain/products.ts';
 import type { ExistingListing } from '../domain/reconcile-plan.ts';
@@ -59,6 +61,15 @@ export function connectionIdFilters(connectionId: string): Filter<ConnectionReco
   const filters: Filter<ConnectionRecord>[] = [{ _id: connectionId }];
   if (/^[0-9a-f]{24}$/i.test(connectionId)) filters.push({ _id: new ObjectId(connectionId) });
   return filters;
+}
+
+/** MongoDB did not complete (or acknowledge) a read or write: retryable, and named for the person reading it. */
+export function storeFailure(what: string, cause?: unknown): ApplicationFailure {
+  const reason = cause instanceof Error ? `: ${cause.name}: ${cause.message}` : ' (the write was not acknowledged)';
+  return ApplicationFailure.create({
+    type: FailureType.StoreUnavailable,
+    message: `MongoDB did not complete ${what}${reason}`,
+  });
 }
 
 export interface IndexReport {

@@ -1,9 +1,11 @@
 import { ObjectId, type Filter } from 'mongodb';
 import type { ConnectionCursor, ConnectionsPage, SyncRunRecord } from '../shared/types.ts';
-import { collections, type ConnectionRecord } from './store.ts';
+import { collections, storeFailure, type ConnectionRecord } from './store.ts';
 import type { ActivityDeps } from './index.ts';
 
 const SYNCABLE: Filter<ConnectionRecord> = { provider: 'aws', disabled: { $ne: true } };
+/** Staged pages of a run that died without recording an outcome; no sync lives anywhere near this long. */
+const STAGING_MAX_AGE_MS = 24 * 3_600_000;
 
 export function createSyncAllActivities(deps: Pick<ActivityDeps, 'db' | 'clock'>) {
   const c = collections(deps.db);
@@ -36,7 +38,7 @@ export function createSyncAllActivities(deps: Pick<ActivityDeps, 'db' | 'clock'>
 
   /** The app's "last full sync": one document per SyncAll chain, rewritten at each run boundary. */
   async function recordSyncRun(record: SyncRunRecord): Promise<void> {
-    await c.syncRuns.replaceOne(
+    const result = await c.syncRuns.replaceOne(
       { _id: record.chainId as never },
       {
         workflow_id: record.workflowId,
@@ -51,7 +53,15 @@ export function createSyncAllActivities(deps: Pick<ActivityDeps, 'db' | 'clock'>
       },
       { upsert: true },
     );
+    if (!result.acknowledged) throw storeFailure(`the sync_runs record of ${record.chainId}`);
   }
 
-  return { listConnectionsPage, recordSyncRun };
+  /** Removes staged pages left by runs that died before recording their outcome; returns how many. */
+  async function sweepStaging(): Promise<number> {
+    const cutoff = new Date(deps.clock().getTime() - STAGING_MAX_AGE_MS);
+    const { deletedCount } = await c.staging.deleteMany({ created_at: { $lt: cutoff } });
+    return deletedCount;
+  }
+
+  return { listConnectionsPage, recordSyncRun, sweepStaging };
 }

@@ -1,6 +1,8 @@
 // STS's own constraints, checked before any AWS call so a malformed connection fails with a
 // message naming the field instead of a generic ValidationError from STS.
-const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
+const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
+// The Marketplace Catalog API exists only in the commercial partition; a role elsewhere can never list products.
+const CATALOG_PARTITION = 'aws';
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 const SESSION_NAME_UNSAFE = /[^\w+=,.@-]/g;
 
@@ -36,6 +38,11 @@ export function validateConnection(doc: ConnectionDoc): ConnectionCheck {
   if (!roleArn) problems.push('iam_role_arn is missing');
   else if (!arnMatch)
     problems.push(`iam_role_arn "${roleArn}" is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)`);
+  else if (arnMatch[1] !== CATALOG_PARTITION)
+    problems.push(
+      `iam_role_arn "${roleArn}" is in the ${arnMatch[1]} partition, but the AWS Marketplace Catalog API exists only ` +
+        `in the aws partition: the seller needs a role in their commercial (arn:aws:…) account`,
+    );
 
   const externalId = typeof doc.external_id === 'string' ? doc.external_id : '';
   if (!externalId) problems.push('external_id is missing');
@@ -43,7 +50,7 @@ export function validateConnection(doc: ConnectionDoc): ConnectionCheck {
     problems.push('external_id must be 2-1224 characters of letters, digits and +=,.@:/-');
   }
 
-  const accountId = arnMatch?.[1] ?? '';
+  const accountId = arnMatch?.[2] ?? '';
   const declaredAccount = idString(doc.aws_account_id);
   if (declaredAccount && accountId && declaredAccount !== accountId) {
     problems.push(`aws_account_id ${declaredAccount} does not match the role ARN's account ${accountId}`);

@@ -10,25 +10,55 @@ export interface DiscoveredProduct {
   lastModified: string | null;
 }
 
+/** A ListEntities summary as it arrives: the SDK's types promise strings, the wire does not. */
 export interface RawEntitySummary {
-  EntityId?: string | undefined;
-  Name?: string | undefined;
-  Visibility?: string | undefined;
-  LastModifiedDate?: string | undefined;
+  EntityId?: unknown;
+  EntityType?: unknown;
+  Name?: unknown;
+  Visibility?: unknown;
+  LastModifiedDate?: unknown;
 }
 
 export type NormalizedSummary = { ok: true; product: DiscoveredProduct } | { ok: false; reason: string };
 
+// AWS entity ids are short tokens (prod-abc123…); anything else cannot be a key we track.
+const ENTITY_ID = /^[\w.:@/+-]{1,255}$/;
+const MAX_NAME_LENGTH = 500;
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+function describe(value: unknown): string {
+  const shown = JSON.stringify(value) ?? String(value);
+  return shown.length > 80 ? `${shown.slice(0, 77)}...` : shown;
+}
+
 /**
- * AWS data is not always tidy (missing names, unknown visibilities). A product without an id cannot be
- * tracked and is reported; anything else is kept with a safe fallback so one odd entry never fails a sync.
+ * AWS data is not always tidy. A summary without a usable id, or of another entity type than the one
+ * listed, cannot be tracked and is reported; any other odd field is kept with a safe fallback (a blank or
+ * non-string name becomes the entity id, an unknown visibility "Unknown", an unparseable date null), so one
+ * odd entry never fails a sync.
  */
-export function normalizeSummary(raw: RawEntitySummary, entityType: EntityType): NormalizedSummary {
-  const entityId = raw.EntityId?.trim();
-  if (!entityId) return { ok: false, reason: `a ${entityType} without an EntityId (Name: ${raw.Name ?? 'none'})` };
-  const name = raw.Name?.trim() || entityId;
-  const visibility = raw.Visibility?.trim() || 'Unknown';
-  const parsed = raw.LastModifiedDate ? Date.parse(raw.LastModifiedDate) : NaN;
+export function normalizeSummary(raw: RawEntitySummary | null | undefined, entityType: EntityType): NormalizedSummary {
+  if (!raw || typeof raw !== 'object') return { ok: false, reason: `a ${entityType} summary that is not an object` };
+  const entityId = text(raw.EntityId);
+  if (!entityId || !ENTITY_ID.test(entityId)) {
+    return {
+      ok: false,
+      reason: `a ${entityType} with an unusable EntityId ${describe(raw.EntityId)} (Name: ${describe(raw.Name)})`,
+    };
+  }
+  if (raw.EntityType !== undefined && raw.EntityType !== entityType) {
+    return {
+      ok: false,
+      reason: `${entityId}: AWS listed it as EntityType ${describe(raw.EntityType)} when asked for ${entityType}`,
+    };
+  }
+  const name = text(raw.Name).slice(0, MAX_NAME_LENGTH) || entityId;
+  const visibility = text(raw.Visibility) || 'Unknown';
+  const date = text(raw.LastModifiedDate);
+  const parsed = date ? Date.parse(date) : NaN;
   const lastModified = Number.isNaN(parsed) ? null : new Date(parsed).toISOString();
   return { ok: true, product: { entityId, entityType, name, visibility, lastModified } };
 }

@@ -10,20 +10,36 @@ export interface ExistingListing<Id = unknown> {
   status?: string | null;
   aws_visibility?: string | null;
   aws_last_modified?: Date | null;
+  last_sync_run_id?: string | null;
+  last_sync_action?: string | null;
 }
 
-export interface AwsMetadataSet {
+/**
+ * What the run that last wrote a row did to it. Every write carries its run id, so a reconcile that runs
+ * again in the same run (its completion was lost to a crash) recognises its own writes and counts them as
+ * they were first counted, instead of as matches.
+ */
+export type SyncAction = 'imported' | 'updated' | 'auto_linked';
+
+interface RunMark<A extends SyncAction> {
+  last_sync_run_id: string;
+  last_sync_action: A;
+}
+
+interface AwsMetadata {
   aws_visibility: string;
   aws_last_modified: Date | null;
   last_synced_at: Date;
 }
 
-export interface LinkSet extends AwsMetadataSet {
+export interface AwsMetadataSet extends AwsMetadata, RunMark<'updated'> {}
+
+export interface LinkSet extends AwsMetadata, RunMark<'auto_linked'> {
   entity_id: string;
   catalog_type: CatalogType;
 }
 
-export interface NewListing {
+export interface NewListing extends RunMark<'imported'> {
   team_id: string;
   connection_id: string;
   entity_id: string;
@@ -63,6 +79,8 @@ export interface ReconcilePlan<Id = unknown> {
 export interface PlanInput<Id> {
   teamId: string;
   connectionId: string;
+  /** The workflow run this reconcile belongs to; rows already marked with it were written by an earlier attempt. */
+  runId: string;
   products: readonly DiscoveredProduct[];
   /** The team's rows that are linked to one of `products`, or published and unlinked. Others are ignored. */
   listings: readonly ExistingListing<Id>[];
@@ -74,7 +92,7 @@ export interface PlanInput<Id> {
  * apply them in one bulk write, and so a re-run over an unchanged catalog plans no writes at all.
  */
 export function planReconcile<Id>(input: PlanInput<Id>): ReconcilePlan<Id> {
-  const { now } = input;
+  const { now, runId } = input;
   const products = dedupeByEntityId(input.products);
   const byEntityId = new Map<string, ExistingListing<Id>[]>();
   const unlinkedPublished: ExistingListing<Id>[] = [];
@@ -104,11 +122,17 @@ export function planReconcile<Id>(input: PlanInput<Id>): ReconcilePlan<Id> {
       unmatched.push(product);
       continue;
     }
-    plan.counts.matched += 1;
-    const set = metadataSet(product, now);
-    const changedRows = rows.filter((row) => metadataChanged(row, set));
+    const set = metadataSet(product, now, runId);
+    const done = rows.find((row) => row.last_sync_run_id === runId);
+    const changedRows = rows.filter((row) => row !== done && metadataChanged(row, set));
     for (const row of changedRows) plan.updates.push({ _id: row._id, set });
-    if (changedRows.length > 0) plan.counts.updated += 1;
+    const action = done?.last_sync_action ?? (changedRows.length > 0 ? 'updated' : null);
+    if (action === 'imported') plan.counts.imported += 1;
+    else if (action === 'auto_linked') plan.counts.auto_linked += 1;
+    else {
+      plan.counts.matched += 1;
+      if (action === 'updated') plan.counts.updated += 1;
+    }
   }
 
   // Pass 2: auto-link published, unlinked rows by title; a title shared on either side is left to a person.
@@ -127,7 +151,8 @@ export function planReconcile<Id>(input: PlanInput<Id>): ReconcilePlan<Id> {
       plan.links.push({
         _id: row._id,
         set: {
-          ...metadataSet(product, now),
+          ...metadataSet(product, now, runId),
+          last_sync_action: 'auto_linked',
           entity_id: product.entityId,
           catalog_type: catalogTypeFor(product.entityType),
         },
@@ -158,14 +183,22 @@ export function planReconcile<Id>(input: PlanInput<Id>): ReconcilePlan<Id> {
       last_synced_at: now,
       created_at: now,
       updated_at: now,
+      last_sync_run_id: runId,
+      last_sync_action: 'imported',
     });
   }
-  plan.counts.imported = plan.inserts.length;
+  plan.counts.imported += plan.inserts.length;
   return plan;
 }
 
-function metadataSet(product: DiscoveredProduct, now: Date): AwsMetadataSet {
-  return { aws_visibility: product.visibility, aws_last_modified: toDate(product.lastModified), last_synced_at: now };
+function metadataSet(product: DiscoveredProduct, now: Date, runId: string): AwsMetadataSet {
+  return {
+    aws_visibility: product.visibility,
+    aws_last_modified: toDate(product.lastModified),
+    last_synced_at: now,
+    last_sync_run_id: runId,
+    last_sync_action: 'updated',
+  };
 }
 
 function metadataChanged(row: ExistingListing, set: AwsMetadataSet): boolean {

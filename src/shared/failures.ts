@@ -17,8 +17,14 @@ export const FailureType = {
   CatalogUnavailable: 'CatalogUnavailable',
   /** The Catalog API rejected a request for a reason other than an unsupported entity type. */
   CatalogRequestRejected: 'CatalogRequestRejected',
+  /** ListEntities handed back a page token it had already given, or more pages than any seller can have. */
+  CatalogPaginationLoop: 'CatalogPaginationLoop',
+  /** MongoDB did not answer or did not acknowledge a write; retried with backoff. */
+  StoreUnavailable: 'StoreUnavailable',
   /** Staged products of a run are gone (expired or deleted); the sync must start over. */
   StagingMissing: 'StagingMissing',
+  /** A sync handed over to a SyncAll chain never reported how it ended (it was terminated by hand). */
+  OutcomeUnknown: 'OutcomeUnknown',
   /** The workflow was cancelled by an operator. */
   Cancelled: 'Cancelled',
 } as const;
@@ -31,5 +37,11 @@ export const NON_RETRYABLE_FAILURES: readonly FailureType[] = [
   FailureType.AssumeRoleDenied,
   FailureType.CatalogAccessDenied,
   FailureType.CatalogRequestRejected,
+  FailureType.CatalogPaginationLoop,
   FailureType.StagingMissing,
 ];
+
+/** connections.sync.error's message when one entity type failed and the others were reconciled. */
+export function failedTypeMessage(failed: { entity_type: string; message: string }): string {
+  return `${failed.entity_type} could not be listed; the other types were synced. ${failed.message}`;
+}

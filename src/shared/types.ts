@@ -27,6 +27,8 @@ export interface ListCursor {
   nextToken: string;
   pages: number;
   products: number;
+  /** Digests of every page token already sent in this listing, so a token AWS hands back twice is caught. */
+  seen: string[];
 }
 
 export interface ListEntitiesInput {
@@ -36,9 +38,11 @@ export interface ListEntitiesInput {
   resume?: ListCursor | undefined;
   /** Stop after this many pages and hand back a cursor (the local-activity fast path). */
   maxPages?: number | undefined;
+  /** Hand back a cursor once this long has passed, so each call's retry budget is a budget for a stall. */
+  returnAfterMs?: number | undefined;
 }
 
-export interface ListFirstPagesInput extends Omit<ListEntitiesInput, 'entityType' | 'resume'> {
+export interface ListFirstPagesInput extends Omit<ListEntitiesInput, 'entityType' | 'resume' | 'returnAfterMs'> {
   entityTypes: EntityType[];
   maxPages: number;
 }
@@ -51,10 +55,16 @@ export type ListEntitiesResult =
       products: number;
       /** Products returned in the result when few; otherwise staged in MongoDB under the run id. */
       inline: DiscoveredProduct[] | null;
+      /** The first unusable summaries (see SyncSummary.invalid_products) and how many there were. */
       invalid: string[];
+      invalidCount: number;
     }
-  | { entityType: EntityType; status: 'partial'; cursor: ListCursor; invalid: string[] }
-  | { entityType: EntityType; status: 'skipped'; reason: string };
+  | { entityType: EntityType; status: 'partial'; cursor: ListCursor; invalid: string[]; invalidCount: number }
+  | { entityType: EntityType; status: 'skipped'; reason: string }
+  /** The type could not be listed: its products are not reconciled this run and the sync ends failed. */
+  | { entityType: EntityType; status: 'failed'; error: SyncError }
+  /** The fast path hit a transient failure; the patient, retrying path lists the type again. */
+  | { entityType: EntityType; status: 'interrupted'; error: SyncError };
 
 export interface ReconcileInput extends RunRef {
   teamId: string;
@@ -66,9 +76,19 @@ export interface SkippedType {
   reason: string;
 }
 
+export interface FailedType {
+  entity_type: EntityType;
+  type: string;
+  message: string;
+}
+
 export interface SyncSummary extends ReconcileCounts {
   skipped_types: SkippedType[];
+  /** Types that could not be listed; when not empty the sync ends failed, after reconciling the other types. */
+  failed_types: FailedType[];
   ambiguous: AmbiguousTitle[];
+  /** AWS summaries that could not be used (no usable id, another entity type): how many, and the first few. */
+  invalid: number;
   invalid_products: string[];
 }
 
@@ -83,7 +103,9 @@ export interface SyncConnectionProgress {
   connectionId: string;
   phase: SyncPhase;
   accountId: string | null;
-  types: Partial<Record<EntityType, { status: 'listing' | 'complete' | 'skipped'; pages: number; products: number }>>;
+  types: Partial<
+    Record<EntityType, { status: 'listing' | 'complete' | 'skipped' | 'failed'; pages: number; products: number }>
+  >;
   summary: SyncSummary | null;
   error: SyncError | null;
 }
@@ -115,6 +137,8 @@ export interface SyncAllInput {
   totals?: SyncAllTotals;
   failures?: ConnectionFailure[];
   runsInChain?: number;
+  /** Connections whose sync an earlier run of the chain started and that report to the chain by signal. */
+  awaitingReports?: string[];
   /** Overrides of the worker's defaults, for a one-off run. */
   concurrency?: number;
   batchSize?: number;
@@ -134,6 +158,8 @@ export interface SyncAllProgress {
   batchSize: number;
   started: number;
   running: number;
+  /** Syncs started by earlier runs of the chain, still running; they count against the concurrency window. */
+  handedOver: number;
   remainingInBatch: number;
   totals: SyncAllTotals;
 }
@@ -155,3 +181,8 @@ export interface SyncRunRecord {
   failures: ConnectionFailure[];
   failuresTruncated: boolean;
 }
+
+/** A SyncConnection started by SyncAll tells the chain how it ended, when the run that started it is gone. */
+export type ConnectionReport =
+  | { connectionId: string; outcome: 'succeeded'; counts: ReconcileCounts }
+  | { connectionId: string; outcome: 'failed'; failure: ConnectionFailure; counts: ReconcileCounts | null };

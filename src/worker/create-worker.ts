@@ -26,14 +26,21 @@ export async function createWorkerResources(
   const mongo = await new MongoClient(config.mongo.uri, opts.mongoOptions).connect();
   const db = mongo.db(config.mongo.dbName);
   await ensureIndexes(db);
-  const sts = new STSClient({ region: config.aws.region });
+  const { region, requestTimeoutMs, connectTimeoutMs, maxAttempts } = config.aws;
+  // Without throwOnRequestTimeout the SDK only warns when requestTimeout passes and keeps waiting.
+  const requestHandler = {
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: connectTimeoutMs,
+    throwOnRequestTimeout: true,
+  };
+  const sts = new STSClient({ region, maxAttempts, requestHandler });
   const sessions = new RoleSessions(config.worker.roleSessionCacheSize, () => Date.now());
   const deps: ActivityDeps = {
     db,
     sts,
     sessions,
     clock: () => new Date(),
-    catalogClient: (credentials) => new MarketplaceCatalogClient({ region: config.aws.region, credentials }),
+    catalogClient: (credentials) => new MarketplaceCatalogClient({ region, credentials, maxAttempts, requestHandler }),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
   };
   return {

@@ -4,10 +4,23 @@ import { runtimeMetrics } from './runtime-metrics.ts';
 import { createWorker, createWorkerResources } from './create-worker.ts';
 import { tracingFromEnv } from './tracing.ts';
 
+/** Errors have no enumerable fields: JSON.stringify prints `{}`. A failure's type and message are what an operator needs. */
+function loggable(value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  const { type, cause } = value as Error & { type?: unknown };
+  return {
+    name: value.name,
+    ...(typeof type === 'string' ? { type } : {}),
+    message: value.message,
+    ...(cause instanceof Error ? { cause: loggable(cause) } : {}),
+  };
+}
+
 function jsonLine(entry: LogEntry): void {
   const { level, message, meta, timestampNanos } = entry;
   const time = new Date(Number(timestampNanos / 1_000_000n)).toISOString();
-  process.stdout.write(`${JSON.stringify({ time, level, message, ...meta })}\n`);
+  const fields = Object.fromEntries(Object.entries(meta ?? {}).map(([k, v]) => [k, loggable(v)]));
+  process.stdout.write(`${JSON.stringify({ time, level, message, ...fields })}\n`);
 }
 
 async function main(): Promise<void> {

@@ -13,13 +13,17 @@ import {
   startChild,
   WorkflowIdReusePolicy,
   workflowInfo,
+  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities/index.ts';
+import type { ReconcileCounts } from '../domain/reconcile-plan.ts';
+import { FailureType } from '../shared/failures.ts';
 import { CONNECTION_ID } from '../shared/search-attributes.ts';
 import type {
   ConnectionCursor,
   ConnectionFailure,
+  ConnectionReport,
   SyncAllInput,
   SyncAllProgress,
   SyncAllResult,
@@ -27,10 +31,11 @@ import type {
   SyncRunRecord,
 } from '../shared/types.ts';
 import { syncConnectionWorkflowId } from '../shared/workflow-ids.ts';
-import { localQuick } from './activity-options.ts';
+import { storeOptions } from './activity-options.ts';
+import { connectionSyncedSignal, reportToSignal } from './signals.ts';
 import { syncConnection } from './sync-connection.ts';
 
-const quick = proxyLocalActivities<ReturnType<typeof createActivities>>(localQuick);
+const store = proxyLocalActivities<ReturnType<typeof createActivities>>(storeOptions);
 
 export const DEFAULT_CONCURRENCY = 50;
 export const DEFAULT_BATCH_SIZE = 1_000;
@@ -38,12 +43,16 @@ const MAX_FAILURES_KEPT = 100;
 /** Each run stays well under Temporal's 10,240-event warning; a child costs up to ~6 parent events. */
 const HISTORY_BUDGET = 9_000;
 const EVENTS_PER_CHILD = 6;
+/** Far longer than any sync takes (each of its steps has a retry budget of minutes). */
+const REPORT_DEADLINE = '1 hour';
 
 export const syncAllProgressQuery = defineQuery<SyncAllProgress>('progress');
 
 /**
  * Syncs every AWS connection, a page of connections per run: children run in a sliding window, and the
- * run continues as new with the cursor and running totals before its history grows large.
+ * run continues as new with the cursor and running totals before its history grows large. The window
+ * never drains at a continue-as-new: children still running are handed over to the chain and report
+ * their outcome by signal, so one slow connection never holds up the ones behind it.
  */
 export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> {
   const info = workflowInfo();
@@ -62,6 +71,8 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
   };
   const failures: ConnectionFailure[] = input.failures ?? [];
   let failuresTruncated = false;
+  /** Children of earlier runs (or of this one, once handed over) whose outcome arrives by signal. */
+  const awaitingReports = new Set(input.awaitingReports ?? []);
 
   const record = (status: SyncRunRecord['status'], finished: boolean): SyncRunRecord => ({
     chainId,
@@ -75,22 +86,66 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
     failuresTruncated,
   });
 
-  // Registered before the first await, so a query never finds the run without its handler.
-  const progress: SyncAllProgress = { chainId, run, batchSize: 0, started: 0, running: 0, remainingInBatch: 0, totals };
+  const addCounts = (counts: ReconcileCounts) => {
+    totals.total_aws += counts.total_aws;
+    totals.matched += counts.matched;
+    totals.updated += counts.updated;
+    totals.auto_linked += counts.auto_linked;
+    totals.imported += counts.imported;
+  };
+  const addFailure = (failure: ConnectionFailure, counts: ReconcileCounts | null) => {
+    totals.connections.failed += 1;
+    // A connection that failed on one entity type still reconciled the others.
+    if (counts) addCounts(counts);
+    if (failures.length < MAX_FAILURES_KEPT) failures.push(failure);
+    else failuresTruncated = true;
+  };
+
+  // Registered before the first await, so a query or a report never finds the run without its handler.
+  const progress: SyncAllProgress = {
+    chainId,
+    run,
+    batchSize: 0,
+    started: 0,
+    running: 0,
+    handedOver: awaitingReports.size,
+    remainingInBatch: 0,
+    totals,
+  };
   setHandler(syncAllProgressQuery, () => progress);
+  setHandler(connectionSyncedSignal, (report: ConnectionReport) => {
+    // Only a handed-over child reports, once; a duplicate delivery finds it gone from the set.
+    if (!awaitingReports.delete(report.connectionId)) return;
+    progress.handedOver = awaitingReports.size;
+    if (report.outcome === 'succeeded') {
+      totals.connections.succeeded += 1;
+      addCounts(report.counts);
+    } else {
+      addFailure(report.failure, report.counts);
+    }
+  });
 
-  if (run === 1) await quick.recordSyncRun(record('running', false));
+  if (run === 1) {
+    await store.recordSyncRun(record('running', false));
+    await store.sweepStaging();
+  }
 
-  const page = await quick.listConnectionsPage.executeWithOptions(
-    { ...localQuick, summary: `Read up to ${batchSize} connections` },
+  const page = await store.listConnectionsPage.executeWithOptions(
+    { ...storeOptions, summary: `Read up to ${batchSize} connections` },
     [{ cursor: input.cursor ?? null, limit: batchSize }],
   );
 
   progress.batchSize = page.entries.length;
   progress.remainingInBatch = page.entries.length;
 
+  const children = new Map<string, ChildWorkflowHandle<typeof syncConnection>>();
+  /** Children of this run handed over to the chain: their result here is ignored, their report counts. */
+  const handedOff = new Set<string>();
+
+  let starting = 0;
   const runChild = async (connectionId: string): Promise<void> => {
     try {
+      starting += 1;
       const child = await startChild(syncConnection, {
         workflowId: syncConnectionWorkflowId(connectionId),
         args: [{ connectionId }],
@@ -100,14 +155,12 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         typedSearchAttributes: [{ key: CONNECTION_ID, value: connectionId }],
         staticSummary: `Sync AWS Marketplace listings of connection ${connectionId}`,
-      });
+      }).finally(() => (starting -= 1));
+      children.set(connectionId, child);
       const summary = await child.result();
+      if (handedOff.has(connectionId)) return;
       totals.connections.succeeded += 1;
-      totals.total_aws += summary.total_aws;
-      totals.matched += summary.matched;
-      totals.updated += summary.updated;
-      totals.auto_linked += summary.auto_linked;
-      totals.imported += summary.imported;
+      addCounts(summary);
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         // Its on-connect (or manual) sync is running now and will bring it up to date.
@@ -115,25 +168,50 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
         return;
       }
       if (isCancellation(err)) throw err;
-      totals.connections.failed += 1;
+      if (handedOff.has(connectionId)) return;
       const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
-      const failure: ConnectionFailure = {
-        connection_id: connectionId,
-        type: cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : ((cause as Error)?.name ?? 'Error'),
-        message: (cause as Error)?.message ?? String(cause),
-      };
-      if (failures.length < MAX_FAILURES_KEPT) failures.push(failure);
-      else failuresTruncated = true;
+      const details = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+      addFailure(
+        {
+          connection_id: connectionId,
+          type: cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : ((cause as Error)?.name ?? 'Error'),
+          message: (cause as Error)?.message ?? String(cause),
+        },
+        isCounts(details) ? details : null,
+      );
     } finally {
+      children.delete(connectionId);
       progress.running -= 1;
     }
   };
 
+  /**
+   * Asks every child still running to report to the chain instead. A child that finished meanwhile
+   * cannot take the signal; its result arrives here, so this run waits for it.
+   */
+  const handOver = async () => {
+    await condition(() => starting === 0);
+    await Promise.all(
+      [...children].map(async ([connectionId, child]) => {
+        handedOff.add(connectionId);
+        awaitingReports.add(connectionId);
+        try {
+          await child.signal(reportToSignal, info.workflowId);
+        } catch {
+          handedOff.delete(connectionId);
+          awaitingReports.delete(connectionId);
+        }
+      }),
+    );
+    progress.handedOver = awaitingReports.size;
+    await condition(() => [...children.keys()].every((id) => handedOff.has(id)));
+  };
+
   let resumeFrom: ConnectionCursor | null = page.next;
+  const running: Array<Promise<void>> = [];
   try {
-    const running: Array<Promise<void>> = [];
     for (const [index, entry] of page.entries.entries()) {
-      await condition(() => progress.running < concurrency);
+      await condition(() => progress.running + awaitingReports.size < concurrency);
       const { historyLength, continueAsNewSuggested } = workflowInfo();
       if (continueAsNewSuggested || historyLength + (progress.running + 1) * EVENTS_PER_CHILD > HISTORY_BUDGET) {
         // Hand the rest of this page to the next run rather than grow this history.
@@ -145,16 +223,34 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
       progress.remainingInBatch -= 1;
       running.push(runChild(entry.value));
     }
-    await Promise.all(running);
+    if (resumeFrom) {
+      await handOver();
+    } else {
+      await Promise.all(running);
+      // A child that never reports (terminated by hand) must not keep the chain open for ever.
+      if (!(await condition(() => awaitingReports.size === 0, REPORT_DEADLINE))) {
+        for (const connectionId of awaitingReports) {
+          addFailure(
+            {
+              connection_id: connectionId,
+              type: FailureType.OutcomeUnknown,
+              message: `The sync did not report its outcome within ${REPORT_DEADLINE} (terminated by hand?); see its run in the UI`,
+            },
+            null,
+          );
+        }
+        awaitingReports.clear();
+      }
+    }
   } catch (err) {
     if (isCancellation(err)) {
-      await CancellationScope.nonCancellable(() => quick.recordSyncRun(record('cancelled', true)));
+      await CancellationScope.nonCancellable(() => store.recordSyncRun(record('cancelled', true)));
     }
     throw err;
   }
 
   if (resumeFrom) {
-    await quick.recordSyncRun(record('running', false));
+    await store.recordSyncRun(record('running', false));
     await continueAsNew<typeof syncAll>({
       chainStartedAt: startedAt,
       cursor: resumeFrom,
@@ -163,9 +259,15 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
       runsInChain: run,
       concurrency,
       batchSize,
+      awaitingReports: [...awaitingReports],
     });
   }
 
-  await quick.recordSyncRun(record('succeeded', true));
+  await store.recordSyncRun(record('succeeded', true));
   return { chainId, runs: run, totals, failures, failures_truncated: failuresTruncated };
+}
+
+function isCounts(value: unknown): value is ReconcileCounts {
+  const v = value as Partial<ReconcileCounts> | null;
+  return typeof v?.total_aws === 'number' && typeof v.imported === 'number';
 }

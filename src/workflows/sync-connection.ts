@@ -3,19 +3,24 @@ import {
   ApplicationFailure,
   CancellationScope,
   defineQuery,
+  getExternalWorkflowHandle,
   isCancellation,
+  log,
   proxyActivities,
   proxyLocalActivities,
-  setHandler,
   setCurrentDetails,
+  setHandler,
+  TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.ts';
 import { ENTITY_TYPES, type EntityType } from '../domain/entity-types.ts';
-import { FailureType } from '../shared/failures.ts';
+import type { ReconcileCounts } from '../domain/reconcile-plan.ts';
+import { failedTypeMessage, FailureType, NON_RETRYABLE_FAILURES } from '../shared/failures.ts';
 import { AWS_ACCOUNT_ID, CONNECTION_ID, SYNC_OUTCOME, TEAM_ID } from '../shared/search-attributes.ts';
 import type {
+  ConnectionReport,
   ListEntitiesResult,
   RunRef,
   SyncConnectionInput,
@@ -23,11 +28,20 @@ import type {
   SyncError,
   SyncSummary,
 } from '../shared/types.ts';
-import { listingFastPath, listingPages, localQuick, reconcileOptions } from './activity-options.ts';
+import {
+  assumeRoleOptions,
+  LISTING_CALL_MS,
+  listingFastPath,
+  listingPages,
+  reconcileOptions,
+  storeOptions,
+} from './activity-options.ts';
+import { connectionSyncedSignal, reportToSignal } from './signals.ts';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const quick = proxyLocalActivities<Activities>(localQuick);
+const assumer = proxyLocalActivities<Activities>(assumeRoleOptions);
+const store = proxyLocalActivities<Activities>(storeOptions);
 const fastPath = proxyLocalActivities<Activities>(listingFastPath);
 const morePages = proxyActivities<Activities>(listingPages);
 const reconciler = proxyLocalActivities<Activities>(reconcileOptions);
@@ -36,6 +50,13 @@ const reconciler = proxyLocalActivities<Activities>(reconcileOptions);
 const FAST_PATH_PAGES = 2;
 
 export const progressQuery = defineQuery<SyncConnectionProgress>('progress');
+
+/** A failure the sync already recorded on connections.sync (reconcile wrote the partial outcome). */
+class RecordedFailure extends Error {
+  constructor(readonly failure: ApplicationFailure) {
+    super(failure.message);
+  }
+}
 
 export async function syncConnection({ connectionId }: SyncConnectionInput): Promise<SyncSummary> {
   const { workflowId, runId } = workflowInfo();
@@ -49,6 +70,11 @@ export async function syncConnection({ connectionId }: SyncConnectionInput): Pro
     error: null,
   };
   setHandler(progressQuery, () => progress);
+  // A SyncAll that continues as new while this runs asks for the outcome by signal instead of by result.
+  let reportTo: string | null = null;
+  setHandler(reportToSignal, (chainWorkflowId) => {
+    reportTo = chainWorkflowId;
+  });
   // The client and SyncAll set ConnectionId at start; a run started by hand (temporal workflow start) gets it here.
   if (workflowInfo().typedSearchAttributes.get(CONNECTION_ID) === undefined) {
     upsertSearchAttributes([{ key: CONNECTION_ID, value: connectionId }]);
@@ -56,20 +82,28 @@ export async function syncConnection({ connectionId }: SyncConnectionInput): Pro
   setCurrentDetails(`Syncing AWS Marketplace listings of connection **${connectionId}**`);
   let teamId: string | null = null;
   // Each upsert is a history event and a visibility write, so the outcome and the ids found on the way go in one.
-  const finish = (outcome: 'succeeded' | 'failed', details: string) => {
+  const finish = async (outcome: 'succeeded' | 'failed', details: string, report: ConnectionReport) => {
     upsertSearchAttributes([
       { key: SYNC_OUTCOME, value: outcome },
       ...(teamId ? [{ key: TEAM_ID, value: teamId }] : []),
       ...(progress.accountId ? [{ key: AWS_ACCOUNT_ID, value: progress.accountId }] : []),
     ]);
     setCurrentDetails(details);
+    if (!reportTo) return;
+    try {
+      await getExternalWorkflowHandle(reportTo).signal(connectionSyncedSignal, report);
+    } catch (err) {
+      log.warn('Could not report the outcome to the SyncAll chain', { connectionId, chain: reportTo, error: err });
+    }
   };
 
   try {
     progress.phase = 'assuming-role';
-    const role = await quick.assumeRole.executeWithOptions(
-      { ...localQuick, summary: `Assume the seller's role for connection ${connectionId}` },
-      [ref],
+    const role = await step(FailureType.StsUnavailable, () =>
+      assumer.assumeRole.executeWithOptions(
+        { ...assumeRoleOptions, summary: `Assume the seller's role for connection ${connectionId}` },
+        [ref],
+      ),
     );
     progress.accountId = role.accountId;
     teamId = role.teamId;
@@ -82,48 +116,77 @@ export async function syncConnection({ connectionId }: SyncConnectionInput): Pro
     const firstPages = await listFirstPages(connectionId, runId, role.accountId);
     const lists = await Promise.all(
       ENTITY_TYPES.map(async (entityType, i) => {
-        const fast = firstPages?.[i];
-        const result = fast && fast.status !== 'partial' ? fast : await listRest(ref, entityType, role.accountId, fast);
+        const result = await listType(ref, entityType, role.accountId, firstPages?.[i]);
         progress.types[entityType] =
           result.status === 'complete'
             ? { status: 'complete', pages: result.pages, products: result.products }
-            : { status: 'skipped', pages: 0, products: 0 };
+            : { status: result.status === 'skipped' ? 'skipped' : 'failed', pages: 0, products: 0 };
         return result;
       }),
     );
+    // Nothing listed and something failed: the cause is the connection's (e.g. the role may not list), not a type's.
+    const firstFailed = lists.find((l) => l.status === 'failed');
+    if (firstFailed?.status === 'failed' && !lists.some((l) => l.status === 'complete')) {
+      throw ApplicationFailure.create({ ...firstFailed.error, nonRetryable: true });
+    }
 
     progress.phase = 'reconciling';
     const total = lists.reduce((n, l) => n + (l.status === 'complete' ? l.products : 0), 0);
-    const summary = await reconciler.reconcile.executeWithOptions(
-      { ...reconcileOptions, summary: `Reconcile ${total} products of account ${role.accountId}` },
-      [{ ...ref, teamId: role.teamId, lists }],
+    const summary = await step(FailureType.StoreUnavailable, () =>
+      reconciler.reconcile.executeWithOptions(
+        { ...reconcileOptions, summary: `Reconcile ${total} products of account ${role.accountId}` },
+        [{ ...ref, teamId: role.teamId, lists }],
+      ),
     );
+    progress.summary = summary;
+    const [failedType] = summary.failed_types;
+    if (failedType) {
+      // The other types are reconciled and the outcome is on connections.sync; the run still ends failed.
+      const error = { type: failedType.type, message: failedTypeMessage(failedType) };
+      progress.phase = 'failed';
+      progress.error = error;
+      await finish('failed', describeSummary(connectionId, role.accountId, summary, error), {
+        connectionId,
+        outcome: 'failed',
+        failure: { connection_id: connectionId, ...error },
+        counts: countsOf(summary),
+      });
+      throw new RecordedFailure(
+        ApplicationFailure.create({ ...error, nonRetryable: true, details: [countsOf(summary)] }),
+      );
+    }
 
     progress.phase = 'succeeded';
-    progress.summary = summary;
-    finish('succeeded', describeSummary(connectionId, role.accountId, summary));
+    await finish('succeeded', describeSummary(connectionId, role.accountId, summary, null), {
+      connectionId,
+      outcome: 'succeeded',
+      counts: countsOf(summary),
+    });
     return summary;
   } catch (err) {
-    const error = describeFailure(err);
+    if (err instanceof RecordedFailure) throw err.failure;
+    const error = describeFailure(err, 'Error');
     progress.phase = 'failed';
     progress.error = error;
     // Record the failure even when an operator cancelled the run: the app shows connections.sync.
-    await CancellationScope.nonCancellable(() => quick.recordSyncFailure({ ...ref, error }));
-    finish('failed', `Connection **${connectionId}** failed: **${error.type}**: ${error.message}`);
+    await CancellationScope.nonCancellable(async () => {
+      await store.recordSyncFailure({ ...ref, error });
+      await finish('failed', `Connection **${connectionId}** failed: **${error.type}**: ${error.message}`, {
+        connectionId,
+        outcome: 'failed',
+        failure: { connection_id: connectionId, ...error },
+        counts: null,
+      });
+    });
     if (isCancellation(err)) throw err;
     // Re-raise under the activity's failure name so the UI and a parent SyncAll show the cause, not "activity failed".
-    throw ApplicationFailure.create({
-      type: error.type,
-      message: error.message,
-      nonRetryable: true,
-      cause: err as Error,
-    });
+    throw ApplicationFailure.create({ ...error, nonRetryable: true, cause: err as Error });
   }
 }
 
 /**
  * Every type's first pages in one local activity. Most sellers have fewer than 100 products per type, so
- * this is usually the whole listing; undefined means a transient failure, left to the patient path.
+ * this is usually the whole listing; undefined sends every type down the patient path.
  */
 async function listFirstPages(
   connectionId: string,
@@ -136,54 +199,122 @@ async function listFirstPages(
       [{ connectionId, runId, entityTypes: [...ENTITY_TYPES], maxPages: FAST_PATH_PAGES }],
     );
   } catch (err) {
-    if (!isRetryableActivityFailure(err)) throw err;
+    if (isCancellation(err)) throw err;
+    log.info('Fast path failed; listing every type on the patient path', { connectionId, error: err });
     return undefined;
   }
 }
 
-/** The rest of a type's pages (or all of them after a fast-path failure), heartbeating its cursor. */
-async function listRest(
+/**
+ * The rest of a type's pages (or all of them after a fast-path interruption), a heartbeating activity per
+ * minute of listing. A failure after the retry budget fails this type only.
+ */
+async function listType(
   ref: RunRef,
   entityType: EntityType,
   accountId: string,
-  partial: ListEntitiesResult | undefined,
+  fast: ListEntitiesResult | undefined,
 ): Promise<ListEntitiesResult> {
-  const resume = partial?.status === 'partial' ? partial.cursor : undefined;
-  return morePages.listEntities.executeWithOptions(
-    {
-      ...listingPages,
-      summary: resume
-        ? `List ${entityType} for ${accountId} from page ${resume.pages + 1}`
-        : `List ${entityType} for ${accountId}`,
-    },
-    [{ connectionId: ref.connectionId, runId: ref.runId, entityType, resume }],
-  );
-}
-
-function isRetryableActivityFailure(err: unknown): boolean {
-  if (!(err instanceof ActivityFailure)) return false;
-  return !(err.cause instanceof ApplicationFailure && err.cause.nonRetryable);
-}
-
-function describeFailure(err: unknown): SyncError {
-  if (isCancellation(err)) return { type: FailureType.Cancelled, message: 'The sync was cancelled by an operator' };
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) {
-    return { type: cause.type ?? 'Error', message: cause.message };
+  let result = fast;
+  const invalid: string[] = [];
+  let invalidCount = 0;
+  try {
+    while (!result || result.status === 'partial' || result.status === 'interrupted') {
+      const resume = result?.status === 'partial' ? result.cursor : undefined;
+      if (result?.status === 'partial') {
+        invalid.push(...result.invalid);
+        invalidCount += result.invalidCount;
+      }
+      result = await morePages.listEntities.executeWithOptions(
+        {
+          ...listingPages,
+          summary: resume
+            ? `List ${entityType} for ${accountId} from page ${resume.pages + 1}`
+            : `List ${entityType} for ${accountId}`,
+        },
+        [{ connectionId: ref.connectionId, runId: ref.runId, entityType, resume, returnAfterMs: LISTING_CALL_MS }],
+      );
+    }
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return { entityType, status: 'failed', error: describeFailure(err, FailureType.CatalogUnavailable) };
   }
-  if (cause instanceof Error) return { type: cause.name, message: cause.message };
-  return { type: 'Error', message: String(cause) };
+  if (result.status !== 'complete' || invalidCount === 0) return result;
+  return { ...result, invalid: [...invalid, ...result.invalid], invalidCount: invalidCount + result.invalidCount };
 }
 
-function describeSummary(connectionId: string, accountId: string, s: SyncSummary): string {
+/** Runs a step, turning whatever ends it into a failure named for the step's cause. */
+async function step<T>(fallbackType: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const error = describeFailure(err, fallbackType);
+    throw ApplicationFailure.create({ ...error, nonRetryable: true, cause: err as Error });
+  }
+}
+
+const RETRYABLE = new Set<string>([
+  FailureType.StsUnavailable,
+  FailureType.CatalogThrottled,
+  FailureType.CatalogUnavailable,
+  FailureType.StoreUnavailable,
+]);
+
+/**
+ * What ended the sync, as the person reading connections.sync or the UI needs it: a named type and a final
+ * message. A local activity's failure arrives bare, a regular one wrapped in ActivityFailure, and a retry
+ * budget that ran out as a TimeoutFailure whose cause (when there is one) is the last attempt's failure.
+ */
+function describeFailure(err: unknown, fallbackType: string): SyncError {
+  if (isCancellation(err)) return { type: FailureType.Cancelled, message: 'The sync was cancelled by an operator' };
+  let cause = err instanceof ActivityFailure ? err.cause : err;
+  let budgetSpent = false;
+  if (cause instanceof TimeoutFailure) {
+    budgetSpent = true;
+    cause = cause.cause ?? cause;
+  }
+  if (cause instanceof ApplicationFailure && cause.type) {
+    const failure = { type: cause.type, message: cause.message };
+    return budgetSpent || !NON_RETRYABLE_FAILURES.includes(cause.type as FailureType) ? finalMessage(failure) : failure;
+  }
+  if (cause instanceof TimeoutFailure) {
+    return finalMessage({ type: fallbackType, message: `The step did not finish in time (${cause.timeoutType})` });
+  }
+  const message = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+  return finalMessage({ type: fallbackType, message });
+}
+
+/** A retryable cause that ended the sync reads as final, so nobody waits for a retry that will not come. */
+function finalMessage(error: SyncError): SyncError {
+  if (!RETRYABLE.has(error.type)) return error;
+  return {
+    type: error.type,
+    message: `${error.message.replace(/\.$/, '')}. Retried with backoff until the step's time budget ran out; the sync gave up (the next scheduled sync tries again).`,
+  };
+}
+
+function countsOf(s: SyncSummary): ReconcileCounts {
+  return {
+    total_aws: s.total_aws,
+    matched: s.matched,
+    updated: s.updated,
+    auto_linked: s.auto_linked,
+    imported: s.imported,
+  };
+}
+
+function describeSummary(connectionId: string, accountId: string, s: SyncSummary, error: SyncError | null): string {
   const lines = [
-    `Connection **${connectionId}**, AWS account ${accountId}: synced`,
+    `Connection **${connectionId}**, AWS account ${accountId}: ${error ? `failed: **${error.type}**` : 'synced'}`,
     '',
     `| total_aws | matched | updated | auto_linked | imported |`,
     `| --- | --- | --- | --- | --- |`,
     `| ${s.total_aws} | ${s.matched} | ${s.updated} | ${s.auto_linked} | ${s.imported} |`,
   ];
+  for (const t of s.failed_types) lines.push('', `Failed ${t.entity_type}: **${t.type}**: ${t.message}`);
   for (const t of s.skipped_types) lines.push('', `Skipped ${t.entity_type}: ${t.reason}`);
+  if (s.invalid > 0) lines.push('', `${s.invalid} AWS summaries could not be used: ${s.invalid_products.join('; ')}`);
   if (s.ambiguous.length > 0)
     lines.push('', `Ambiguous titles left to a person: ${s.ambiguous.map((a) => a.title).join(', ')}`);
   return lines.join('\n');

@@ -11,8 +11,25 @@ function product(entityId: string, name: string, visibility = 'Public', lastModi
   return { entityId, entityType: 'SaaSProduct', name, visibility, lastModified } satisfies DiscoveredProduct;
 }
 
-function plan(products: DiscoveredProduct[], listings: ExistingListing<string>[]) {
-  return planReconcile({ teamId: 'team-1', connectionId: 'conn-1', products, listings, now });
+function plan(products: DiscoveredProduct[], listings: ExistingListing<string>[], runId = 'run-1') {
+  return planReconcile({ teamId: 'team-1', connectionId: 'conn-1', runId, products, listings, now });
+}
+
+/** What the rows look like after a plan's writes were applied (all of them, or the first `upTo` of each kind). */
+function applied(
+  listings: ExistingListing<string>[],
+  result: ReturnType<typeof plan>,
+  upTo = Infinity,
+): ExistingListing<string>[] {
+  const rows = new Map(listings.map((row) => [row._id, { ...row }]));
+  for (const { _id, set } of [...result.updates.slice(0, upTo), ...result.links.slice(0, upTo)]) {
+    rows.set(_id, { ...rows.get(_id)!, ...set });
+  }
+  for (const doc of result.inserts.slice(0, upTo)) {
+    const _id = `new-${rows.size}`;
+    rows.set(_id, { _id, ...doc });
+  }
+  return [...rows.values()];
 }
 
 describe('entity types', () => {
@@ -71,6 +88,17 @@ describe('connection validation', () => {
     assert.match(check.problems.join('\n'), /does not match/);
   });
 
+  it('refuses a role outside the aws partition, where the Catalog API does not exist', () => {
+    for (const partition of ['aws-cn', 'aws-us-gov']) {
+      const check = validateConnection({
+        ...good,
+        iam_role_arn: `arn:${partition}:iam::123456789012:role/ListingSync`,
+      });
+      assert.ok(!check.ok);
+      assert.match(check.problems.join('\n'), new RegExp(`${partition} partition.*only in the aws partition`));
+    }
+  });
+
   it('builds a session name STS accepts', () => {
     const name = roleSessionName('65a1 f/x'.repeat(20));
     assert.match(name, /^[\w+=,.@-]{2,64}$/);
@@ -89,6 +117,28 @@ describe('normalizing AWS summaries', () => {
       visibility: 'Unknown',
       lastModified: null,
     });
+  });
+
+  it('never throws on fields of the wrong type, and reports a summary of another entity type', () => {
+    const wrong = normalizeSummary(
+      { EntityId: 'prod-2', Name: 42, Visibility: null, LastModifiedDate: { d: 1 } },
+      'SaaSProduct',
+    );
+    assert.ok(wrong.ok);
+    assert.deepEqual(wrong.product, {
+      entityId: 'prod-2',
+      entityType: 'SaaSProduct',
+      name: 'prod-2',
+      visibility: 'Unknown',
+      lastModified: null,
+    });
+    for (const raw of [null, 'x', { EntityId: 7 }, { EntityId: '   ' }, { EntityId: 'has space' }]) {
+      const result = normalizeSummary(raw as never, 'SaaSProduct');
+      assert.equal(result.ok, false, JSON.stringify(raw));
+    }
+    const other = normalizeSummary({ EntityId: 'prod-3', EntityType: 'AmiProduct', Name: 'A' }, 'SaaSProduct');
+    assert.ok(!other.ok);
+    assert.match(other.reason, /prod-3.*AmiProduct.*SaaSProduct/);
   });
 });
 
@@ -114,6 +164,8 @@ describe('reconcile plan', () => {
     assert.deepEqual(Object.keys(result.updates[0]!.set).sort(), [
       'aws_last_modified',
       'aws_visibility',
+      'last_sync_action',
+      'last_sync_run_id',
       'last_synced_at',
     ]);
     assert.equal(result.updates[0]!.set.last_synced_at, now);
@@ -134,6 +186,8 @@ describe('reconcile plan', () => {
         aws_visibility: 'Public',
         aws_last_modified: new Date('2026-10-01T00:00:00Z'),
         last_synced_at: now,
+        last_sync_run_id: 'run-1',
+        last_sync_action: 'auto_linked',
       },
     });
   });
@@ -180,9 +234,39 @@ describe('reconcile plan', () => {
     const products = [product('p1', 'One'), product('p2', 'Two', 'Draft')];
     const first = plan(products, []);
     const stored = first.inserts.map((doc, i) => ({ _id: `l${i}`, ...doc }));
-    const second = plan(products, stored);
+    const second = plan(products, stored, 'run-2');
     assert.deepEqual(second.counts, { total_aws: 2, matched: 2, updated: 0, auto_linked: 0, imported: 0 });
     assert.equal(second.updates.length + second.links.length + second.inserts.length, 0);
+  });
+
+  it('a re-run of the same run after some or all of its writes counts them as first counted', () => {
+    const products = [
+      product('p1', 'Kept'),
+      product('p2', 'Moved', 'Limited'),
+      product('p3', 'Linked'),
+      product('p4', 'New one'),
+      product('p5', 'New two', 'Draft'),
+    ];
+    const before: ExistingListing<string>[] = [
+      { _id: 'l1', entity_id: 'p1', aws_visibility: 'Public', aws_last_modified: new Date('2026-10-01T00:00:00Z') },
+      { _id: 'l2', entity_id: 'p2', aws_visibility: 'Public', aws_last_modified: new Date('2026-10-01T00:00:00Z') },
+      { _id: 'l3', title: 'linked', status: 'published' },
+    ];
+    const first = plan(products, before);
+    const expected = { total_aws: 5, matched: 2, updated: 1, auto_linked: 1, imported: 2 };
+    assert.deepEqual(first.counts, expected);
+    for (const upTo of [0, 1, Infinity]) {
+      const again = plan(products, applied(before, first, upTo));
+      assert.deepEqual(again.counts, expected, `after ${upTo} writes of each kind`);
+      const rest = applied(applied(before, first, upTo), again);
+      assert.deepEqual(
+        rest.map((r) => r.entity_id ?? null).sort(),
+        ['p1', 'p2', 'p3', 'p4', 'p5'],
+        'every product ends in exactly one row',
+      );
+    }
+    const done = plan(products, applied(before, first));
+    assert.equal(done.updates.length + done.links.length + done.inserts.length, 0, 'a complete run writes nothing');
   });
 
   it('counts a product AWS listed twice once', () => {
