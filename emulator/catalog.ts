@@ -144,10 +144,14 @@ export function listEntities(state: EmulatorState, accountId: string, body: Reco
       return x.entityId < y.entityId ? -1 : x.entityId > y.entityId ? 1 : 0;
     });
   }
-  const page = products.slice(offset, offset + max);
-  const next =
-    offset + max < products.length ? encodeToken({ a: accountId, t: type, s: sortTag, o: offset + max }) : undefined;
-  return ok({ EntitySummaryList: page.map((p) => summary(accountId, p)), ...(next ? { NextToken: next } : {}) });
+  const faults = state.faultsFor(accountId);
+  const page: unknown[] = products.slice(offset, offset + max).map((p) => summary(accountId, p));
+  if (offset === 0) page.push(...(faults.oddSummaries?.[type] ?? []));
+  let next: string | undefined;
+  if (offset + max < products.length) next = encodeToken({ a: accountId, t: type, s: sortTag, o: offset + max });
+  // A looping listing ends by pointing back at its own first page, a token the client has already sent.
+  else if (faults.loopingTokens?.[type]) next = encodeToken({ a: accountId, t: type, s: sortTag, o: 0 });
+  return ok({ EntitySummaryList: page, ...(next ? { NextToken: next } : {}) });
 }
 
 function findProduct(state: EmulatorState, accountId: string, entityId: string): Product | undefined {

@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { batchDescribeEntities, authenticate, catalogError, describeEntity, listEntities } from './catalog.ts';
-import { json, send, type Reply } from './http.ts';
+import { gatewayError, json, send, type Reply } from './http.ts';
 import { EmulatorState, type EmulatorData } from './state.ts';
-import { assumeRole, stsAccount, stsError } from './sts.ts';
+import { assumeRole, stsAccount, stsError, stsInternalFailure } from './sts.ts';
 
 export { EmulatorState, type EmulatorData } from './state.ts';
 
@@ -28,6 +28,52 @@ function parseJson(text: string): Record<string, unknown> | null {
   } catch {
     return null;
   }
+}
+
+const HANG = Symbol('hang');
+
+/** How each protocol words the errors an outage or throttling answers with. */
+interface ProtocolErrors {
+  throttling(): Reply;
+  internal(): Reply;
+}
+
+const STS_ERRORS: ProtocolErrors = {
+  // STS answers throttling with 400, not 429.
+  throttling: () => stsError(400, 'Throttling', 'Rate exceeded'),
+  internal: stsInternalFailure,
+};
+
+const CATALOG_ERRORS: ProtocolErrors = {
+  throttling: () => catalogError('ThrottlingException', 'Rate exceeded'),
+  internal: () => catalogError('InternalServiceException', 'An internal error occurred (emulated outage)'),
+};
+
+/**
+ * The answer injected faults give a counted call instead of the real one: HANG for none at all, undefined
+ * when the call goes ahead.
+ */
+async function injectedFault(
+  state: EmulatorState,
+  operation: string,
+  accountId: string | undefined,
+  errors: ProtocolErrors,
+): Promise<Reply | typeof HANG | undefined> {
+  if (state.shouldHang(accountId, operation)) {
+    state.count('hung', operation, accountId);
+    return HANG;
+  }
+  const { latencyMs } = state.faultsFor(accountId);
+  if (latencyMs) await delay(latencyMs);
+  // Checked after the latency, so a call that starts before an outage ends may still land after it.
+  const outage = state.outageStatus(accountId, operation);
+  if (outage === 429 || (outage === undefined && state.shouldThrottle(accountId))) {
+    state.count('throttled', operation, accountId);
+    return errors.throttling();
+  }
+  if (outage === undefined) return undefined;
+  state.count('errors', operation, accountId);
+  return outage === 500 ? errors.internal() : gatewayError(outage);
 }
 
 /** Test and benchmark controls; never reached by the product's code. */
@@ -108,12 +154,12 @@ export async function startEmulator(
       ) {
         const params = new URLSearchParams(text);
         const accountId = stsAccount(params);
-        const faults = state.faultsFor(accountId);
         state.count('calls', 'AssumeRole', accountId);
-        if (faults.latencyMs) await delay(faults.latencyMs);
-        if (state.shouldThrottle(accountId)) {
-          state.count('throttled', 'AssumeRole', accountId);
-          send(res, stsError(400, 'Throttling', 'Rate exceeded'));
+        const fault = await injectedFault(state, 'AssumeRole', accountId, STS_ERRORS);
+        // A hung call is left unanswered; its socket goes when the client gives up or the server closes.
+        if (fault === HANG) return;
+        if (fault) {
+          send(res, fault);
           return;
         }
         const reply = assumeRole(state, params, req.headers.authorization);
@@ -135,11 +181,10 @@ export async function startEmulator(
       }
       const { accountId } = auth;
       state.count('calls', operation, accountId);
-      const faults = state.faultsFor(accountId);
-      if (faults.latencyMs) await delay(faults.latencyMs);
-      if (state.shouldThrottle(accountId)) {
-        state.count('throttled', operation, accountId);
-        send(res, catalogError('ThrottlingException', 'Rate exceeded'));
+      const fault = await injectedFault(state, operation, accountId, CATALOG_ERRORS);
+      if (fault === HANG) return;
+      if (fault) {
+        send(res, fault);
         return;
       }
       const body = parseJson(text);

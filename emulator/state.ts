@@ -1,6 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 export const ENTITY_TYPES = ['SaaSProduct', 'AmiProduct', 'ContainerProduct', 'ProfessionalServicesProduct'];
+export const OPERATIONS = ['AssumeRole', 'ListEntities', 'DescribeEntity', 'BatchDescribeEntities'];
+/** 429 and 500 are AWS's own errors; 502..504 come from a load balancer in front of the service. */
+export const OUTAGE_STATUSES = [429, 500, 502, 503, 504];
 
 export interface Product {
   entityType: string;
@@ -15,6 +18,10 @@ export interface Faults {
   throttleRate?: number;
   entityTypeErrors?: Record<string, { code: string; message?: string }>;
   denyAssumeRole?: boolean;
+  outage?: { durationMs: number; status: number; operations?: string[] };
+  hang?: { operations?: string[] };
+  loopingTokens?: Record<string, true>;
+  oddSummaries?: Record<string, Array<Record<string, unknown>>>;
 }
 
 export interface AccountSpec {
@@ -44,11 +51,14 @@ interface Account {
   productsByType: Map<string, Product[]>;
   productsById: Map<string, Product>;
   faults: Faults;
+  /** Absolute, so an outage lasts durationMs from when it was set however often other faults change. */
+  outageEndsAt?: number;
   throttleDebt: number;
   issued: IssuedCredentials[];
 }
 
 type Counters = Record<string, number>;
+type CounterKind = 'calls' | 'throttled' | 'errors' | 'hung';
 
 const ADJECTIVES = ['Acme', 'Nimbus', 'Atlas', 'Vector', 'Harbor', 'Summit', 'Quartz', 'Beacon', 'Cobalt', 'Orbit'];
 const NOUNS = ['Observability', 'Data Lake', 'Firewall', 'Backup', 'Analytics', 'Identity', 'Search', 'Billing'];
@@ -78,9 +88,27 @@ function checkProduct(p: Product): void {
   }
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function checkOperations(fault: string, operations: unknown): void {
+  if (operations === undefined) return;
+  if (!Array.isArray(operations) || operations.some((op) => !OPERATIONS.includes(op as string)))
+    throw new Error(`${fault}.operations must be an array of ${OPERATIONS.join(', ')}`);
+}
+
 /** Rejects a fault the server could not honour, so a typo in a test fails loudly instead of doing nothing. */
 function checkFaults(faults: object): Faults {
-  const { latencyMs, throttleRate, entityTypeErrors, denyAssumeRole, ...rest } = faults as Record<string, unknown>;
+  const {
+    latencyMs,
+    throttleRate,
+    entityTypeErrors,
+    denyAssumeRole,
+    outage,
+    hang,
+    loopingTokens,
+    oddSummaries,
+    ...rest
+  } = faults as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) throw new Error(`unknown fault(s): ${unknown.join(', ')}`);
   if (latencyMs !== undefined && (typeof latencyMs !== 'number' || !(latencyMs >= 0)))
@@ -97,18 +125,50 @@ function checkFaults(faults: object): Faults {
         throw new Error(`entityTypeErrors.${type}.code is required`);
     }
   }
+  if (outage !== undefined) {
+    if (!isObject(outage)) throw new Error('outage must be { durationMs, status, operations? }');
+    const { durationMs, status, operations, ...extra } = outage;
+    if (Object.keys(extra).length > 0) throw new Error(`unknown outage field(s): ${Object.keys(extra).join(', ')}`);
+    if (typeof durationMs !== 'number' || !(durationMs >= 0))
+      throw new Error('outage.durationMs must be a number >= 0');
+    if (!OUTAGE_STATUSES.includes(status as number))
+      throw new Error(`outage.status must be one of ${OUTAGE_STATUSES.join(', ')}`);
+    checkOperations('outage', operations);
+  }
+  if (hang !== undefined) {
+    if (!isObject(hang)) throw new Error('hang must be { operations? }');
+    const { operations, ...extra } = hang;
+    if (Object.keys(extra).length > 0) throw new Error(`unknown hang field(s): ${Object.keys(extra).join(', ')}`);
+    checkOperations('hang', operations);
+  }
+  if (loopingTokens !== undefined) {
+    if (!isObject(loopingTokens) || Object.values(loopingTokens).some((v) => v !== true))
+      throw new Error('loopingTokens must be an object of { [entityType]: true }');
+  }
+  if (oddSummaries !== undefined) {
+    if (!isObject(oddSummaries)) throw new Error('oddSummaries must be an object of arrays of objects');
+    for (const [type, list] of Object.entries(oddSummaries)) {
+      if (!Array.isArray(list) || !list.every(isObject))
+        throw new Error(`oddSummaries.${type} must be an array of objects`);
+    }
+  }
   return faults;
 }
+
+const outageEnd = (faults: Faults): number | undefined =>
+  faults.outage ? Date.now() + faults.outage.durationMs : undefined;
 
 export class EmulatorState {
   private readonly accounts = new Map<string, Account>();
   private readonly credentials = new Map<string, IssuedCredentials>();
   globalFaults: Faults = {};
+  private globalOutageEndsAt?: number;
   private readonly unknownAccounts = { throttleDebt: 0 };
   calls: Counters = {};
   throttled: Counters = {};
   errors: Counters = {};
-  private byAccount = new Map<string, { calls: Counters; throttled: Counters; errors: Counters }>();
+  hung: Counters = {};
+  private byAccount = new Map<string, Record<CounterKind, Counters>>();
 
   constructor(data?: EmulatorData) {
     if (data) this.load(data);
@@ -127,12 +187,14 @@ export class EmulatorState {
         throw new Error(`account ${spec.accountId}: a role is { name: string, externalId: string | null }`);
     }
     const previous = this.accounts.get(spec.accountId);
+    const faults = checkFaults(spec.faults ?? {});
     const account: Account = {
       accountId: spec.accountId,
       roles: new Map(spec.roles.map((r) => [r.name, r.externalId])),
       productsByType: new Map(),
       productsById: new Map(),
-      faults: checkFaults(spec.faults ?? {}),
+      faults,
+      outageEndsAt: outageEnd(faults),
       throttleDebt: 0,
       issued: previous?.issued ?? [],
     };
@@ -162,6 +224,7 @@ export class EmulatorState {
     this.accounts.clear();
     this.credentials.clear();
     this.globalFaults = {};
+    this.globalOutageEndsAt = undefined;
     this.unknownAccounts.throttleDebt = 0;
     this.resetStats();
   }
@@ -179,15 +242,33 @@ export class EmulatorState {
       else faults[key] = value;
     }
     account.faults = checkFaults(faults);
+    if ('outage' in patch) account.outageEndsAt = outageEnd(account.faults);
   }
 
   setGlobalFaults(faults: object): void {
     this.globalFaults = checkFaults(faults);
+    this.globalOutageEndsAt = outageEnd(this.globalFaults);
   }
 
   faultsFor(accountId: string | undefined): Faults {
     const own = accountId ? this.accounts.get(accountId)?.faults : undefined;
     return { ...this.globalFaults, ...own };
+  }
+
+  /** The HTTP status an outage answers this call with, while one covering it lasts. */
+  outageStatus(accountId: string | undefined, operation: string): number | undefined {
+    const own = accountId ? this.accounts.get(accountId) : undefined;
+    // An account's own outage, even an ended one, overrides the global one, as every other fault does.
+    const [outage, endsAt] = own?.faults.outage
+      ? [own.faults.outage, own.outageEndsAt]
+      : [this.globalFaults.outage, this.globalOutageEndsAt];
+    if (!outage || endsAt === undefined || Date.now() >= endsAt) return undefined;
+    return (outage.operations ?? OPERATIONS).includes(operation) ? outage.status : undefined;
+  }
+
+  shouldHang(accountId: string | undefined, operation: string): boolean {
+    const hang = this.faultsFor(accountId).hang;
+    return hang !== undefined && (hang.operations ?? OPERATIONS).includes(operation);
   }
 
   /** Error diffusion: exactly `rate` of an account's calls are throttled, spread evenly and reproducibly. */
@@ -229,12 +310,12 @@ export class EmulatorState {
     return this.account(accountId)?.issued ?? [];
   }
 
-  count(kind: 'calls' | 'throttled' | 'errors', operation: string, accountId: string | undefined): void {
+  count(kind: CounterKind, operation: string, accountId: string | undefined): void {
     this[kind][operation] = (this[kind][operation] ?? 0) + 1;
     if (!accountId) return;
     let stats = this.byAccount.get(accountId);
     if (!stats) {
-      stats = { calls: {}, throttled: {}, errors: {} };
+      stats = { calls: {}, throttled: {}, errors: {}, hung: {} };
       this.byAccount.set(accountId, stats);
     }
     stats[kind][operation] = (stats[kind][operation] ?? 0) + 1;
@@ -245,6 +326,7 @@ export class EmulatorState {
       calls: this.calls,
       throttled: this.throttled,
       errors: this.errors,
+      hung: this.hung,
       byAccount: Object.fromEntries(this.byAccount),
     };
   }
@@ -253,6 +335,7 @@ export class EmulatorState {
     this.calls = {};
     this.throttled = {};
     this.errors = {};
+    this.hung = {};
     this.byAccount = new Map();
   }
 }

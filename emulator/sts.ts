@@ -21,6 +21,15 @@ export function stsError(status: number, code: string, message: string, type = '
   );
 }
 
+export function stsInternalFailure(): Reply {
+  return stsError(
+    500,
+    'InternalFailure',
+    'The request processing has failed because of an unknown error, exception or failure.',
+    'Receiver',
+  );
+}
+
 /** The account an AssumeRole request targets, for faults and stats; undefined when the ARN is malformed. */
 export function stsAccount(params: URLSearchParams): string | undefined {
   return ROLE_ARN.exec(params.get('RoleArn') ?? '')?.[1];

@@ -6,16 +6,20 @@ import {
   InternalServiceException,
   ListEntitiesCommand,
   MarketplaceCatalogClient,
+  type MarketplaceCatalogClientConfig,
   paginateListEntities,
   ResourceNotFoundException,
   ResourceNotSupportedException,
   ThrottlingException,
   ValidationException,
 } from '@aws-sdk/client-marketplace-catalog';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { request } from 'node:http';
 import { createInterface } from 'node:readline';
+import { setTimeout as delay } from 'node:timers/promises';
+import { listEntities } from '../emulator/catalog.ts';
 import { startEmulator, type RunningEmulator } from '../emulator/server.ts';
 
 const ACCOUNT = '111122223333';
@@ -60,8 +64,12 @@ describe('AWS emulator through the official SDK clients', () => {
     await emulator?.close();
   });
 
-  const sts = () => new STSClient({ region: 'us-east-1', credentials: base, maxAttempts: 1 });
-  async function session(tamper: (c: { secretAccessKey: string }) => void = () => {}) {
+  const sts = (config: STSClientConfig = {}) =>
+    new STSClient({ region: 'us-east-1', credentials: base, maxAttempts: 1, ...config });
+  async function session(
+    tamper: (c: { secretAccessKey: string }) => void = () => {},
+    config: MarketplaceCatalogClientConfig = {},
+  ) {
     const { Credentials: c } = await sts().send(
       new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'test', ExternalId: 'ext-1234', DurationSeconds: 900 }),
     );
@@ -71,7 +79,7 @@ describe('AWS emulator through the official SDK clients', () => {
       sessionToken: c!.SessionToken!,
     };
     tamper(credentials);
-    return new MarketplaceCatalogClient({ region: 'us-east-1', maxAttempts: 1, credentials });
+    return new MarketplaceCatalogClient({ region: 'us-east-1', maxAttempts: 1, credentials, ...config });
   }
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${emulator.url}/_emulator/${path}`, {
@@ -397,6 +405,285 @@ describe('AWS emulator through the official SDK clients', () => {
       200,
     );
     assert.equal((await admin('POST', 'accounts', { accounts: [{ accountId: '123', roles: [] }] })).status, 400);
+  });
+
+  describe('hostile AWS faults', () => {
+    const assume = (client = sts()) =>
+      client.send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 's1', ExternalId: 'ext-1234' }));
+    const list = (client: MarketplaceCatalogClient, EntityType = 'SaaSProduct', NextToken?: string) =>
+      client.send(new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType, MaxResults: 50, NextToken }));
+    const faults = async (body: Record<string, unknown>) => {
+      const res = await admin('PATCH', `accounts/${ACCOUNT}/faults`, body);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    };
+    // Mocha runs these after the tests above, one of which forgets every account.
+    before(() =>
+      emulator.state.putAccount({
+        accountId: ACCOUNT,
+        roles: [{ name: 'ListingSync', externalId: 'ext-1234' }],
+        generate: { SaaSProduct: 123, AmiProduct: 2 },
+      }),
+    );
+    afterEach(async () => {
+      await faults({ outage: null, hang: null, loopingTokens: null, oddSummaries: null });
+      await admin('PUT', 'faults', {});
+    });
+
+    it('an outage answers 429 as throttling and 500 as an internal error in each protocol, until it ends', async () => {
+      const client = await session();
+      emulator.state.resetStats();
+
+      await faults({ outage: { durationMs: 300, status: 429 } });
+      const throttled = await errorOf(list(client));
+      assert.ok(throttled instanceof ThrottlingException);
+      assert.equal(throttled.$metadata.httpStatusCode, 429);
+      const stsThrottled = await errorOf(assume());
+      assert.equal(stsThrottled.name, 'Throttling');
+      assert.equal(stsThrottled.$metadata.httpStatusCode, 400, 'STS throttles with a 400');
+      await delay(350);
+      await list(client);
+      await assume();
+
+      await faults({ outage: { durationMs: 300, status: 500 } });
+      const internal = await errorOf(list(client));
+      assert.ok(internal instanceof InternalServiceException);
+      assert.equal(internal.$metadata.httpStatusCode, 500);
+      const stsInternal = await errorOf(assume());
+      assert.equal(stsInternal.name, 'InternalFailure');
+      assert.equal(stsInternal.$metadata.httpStatusCode, 500);
+      await delay(350);
+      await list(client);
+      await assume();
+
+      const stats = (await admin('GET', 'stats')).body.byAccount[ACCOUNT];
+      assert.deepEqual(stats.calls, { AssumeRole: 4, ListEntities: 4 });
+      assert.deepEqual(stats.throttled, { AssumeRole: 1, ListEntities: 1 });
+      assert.deepEqual(stats.errors, { AssumeRole: 1, ListEntities: 1 });
+    });
+
+    it('a 502/503/504 outage is a load balancer’s HTML page, limited to the operations named', async () => {
+      const client = await session();
+      const id = (await list(client)).EntitySummaryList![0]!.EntityId!;
+      await faults({ outage: { durationMs: 60_000, status: 502 } });
+      const catalog502 = await errorOf(list(client));
+      assert.equal(catalog502.$metadata.httpStatusCode, 502);
+      assert.ok(!(catalog502 instanceof ThrottlingException || catalog502 instanceof InternalServiceException));
+      const sts502 = await errorOf(assume());
+      assert.equal(sts502.$metadata.httpStatusCode, 502);
+
+      const raw = await fetch(`${emulator.url}/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          Action: 'AssumeRole',
+          Version: '2011-06-15',
+          RoleArn: ROLE,
+          RoleSessionName: 's1',
+        }),
+      });
+      assert.equal(raw.status, 502);
+      assert.match(raw.headers.get('content-type') ?? '', /^text\/html/);
+      assert.equal(raw.headers.get('x-amzn-errortype'), null);
+      assert.match(await raw.text(), /<h1>502 Bad Gateway<\/h1>/);
+
+      await faults({ outage: { durationMs: 60_000, status: 504, operations: ['DescribeEntity'] } });
+      const timedOut = await errorOf(
+        client.send(new DescribeEntityCommand({ Catalog: 'AWSMarketplace', EntityId: id })),
+      );
+      assert.equal(timedOut.$metadata.httpStatusCode, 504);
+      await list(client);
+      await client.send(
+        new BatchDescribeEntitiesCommand({ EntityRequestList: [{ Catalog: 'AWSMarketplace', EntityId: id }] }),
+      );
+      await faults({ outage: null });
+
+      // A global outage covers every account, and a later call than durationMs finds AWS back.
+      assert.equal(
+        (await admin('PUT', 'faults', { outage: { durationMs: 300, status: 503, operations: ['AssumeRole'] } })).status,
+        200,
+      );
+      const unavailable = await errorOf(assume());
+      assert.equal(unavailable.$metadata.httpStatusCode, 503);
+      await list(client);
+      await delay(350);
+      await assume();
+    });
+
+    it('a hung call is never answered: the client times out, and clearing the fault lets the next call through', async () => {
+      // Without throwOnRequestTimeout this SDK only logs a warning when requestTimeout passes, and keeps waiting.
+      const requestHandler = { requestTimeout: 500, throwOnRequestTimeout: true };
+      const client = await session(undefined, { requestHandler });
+      const patient = sts({ requestHandler });
+      emulator.state.resetStats();
+      await faults({ hang: { operations: ['ListEntities', 'AssumeRole'] } });
+      const started = Date.now();
+      const [catalogTimeout, stsTimeout] = await Promise.all([errorOf(list(client)), errorOf(assume(patient))]);
+      assert.equal(catalogTimeout.name, 'TimeoutError');
+      assert.equal(stsTimeout.name, 'TimeoutError');
+      assert.ok(Date.now() - started >= 450, 'held until the client gave up');
+      const id = (
+        await client.send(
+          new BatchDescribeEntitiesCommand({
+            EntityRequestList: [{ Catalog: 'AWSMarketplace', EntityId: 'prod-missing' }],
+          }),
+        )
+      ).Errors;
+      assert.ok(id?.['prod-missing'], 'operations not named still answer');
+
+      await faults({ hang: null });
+      assert.equal((await list(client)).EntitySummaryList!.length, 50);
+      await assume(patient);
+      const stats = (await admin('GET', 'stats')).body;
+      assert.deepEqual(stats.hung, { ListEntities: 1, AssumeRole: 1 });
+      assert.deepEqual(stats.byAccount[ACCOUNT].hung, { ListEntities: 1, AssumeRole: 1 });
+      assert.deepEqual(stats.byAccount[ACCOUNT].calls, { ListEntities: 2, AssumeRole: 2, BatchDescribeEntities: 1 });
+    });
+
+    it('a hung call whose client hangs up leaves no socket behind in the emulator', async () => {
+      await faults({ hang: { operations: ['AssumeRole'] } });
+      emulator.state.resetStats();
+      const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+      const body = new URLSearchParams({ Action: 'AssumeRole', Version: '2011-06-15', RoleArn: ROLE }).toString();
+      const held = Array.from({ length: 10 }, () => {
+        const req = request(`${emulator.url}/`, {
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
+        req.on('error', () => {}); // the hang-up this test causes
+        req.end(body);
+        return req;
+      });
+      while ((emulator.state.hung.AssumeRole ?? 0) < 10) await delay(10);
+      // Measured against the count while held: idle keep-alive sockets of other clients may close meanwhile.
+      const whileHeld = sockets();
+      for (const req of held) req.destroy();
+      for (let i = 0; i < 100 && sockets() > whileHeld - 20; i += 1) await delay(10);
+      assert.ok(sockets() <= whileHeld - 20, 'both ends of every held request are gone');
+      await faults({ hang: null });
+      await assume();
+    });
+
+    it('looping tokens end a listing on a token back to its first page, one the client already sent', async () => {
+      const client = await session();
+      await faults({ loopingTokens: { SaaSProduct: true, ContainerProduct: true } });
+      const sent = new Set<string>();
+      const firstIds = (await list(client)).EntitySummaryList!.map((s) => s.EntityId);
+      let token: string | undefined;
+      let repeatedAt = 0;
+      for (let call = 1; call <= 4 && !repeatedAt; call += 1) {
+        if (token) sent.add(token);
+        const page = await list(client, 'SaaSProduct', token);
+        assert.ok(page.NextToken, 'the listing never ends');
+        if (sent.has(page.NextToken)) {
+          repeatedAt = call;
+          assert.deepEqual(
+            page.EntitySummaryList!.map((s) => s.EntityId),
+            firstIds,
+            'the looped page is the first one',
+          );
+        }
+        token = page.NextToken;
+      }
+      assert.equal(repeatedAt, 4, '123 products are 3 pages, then the first again');
+
+      const empty = await list(client, 'ContainerProduct');
+      assert.deepEqual(empty.EntitySummaryList, []);
+      assert.ok(empty.NextToken, 'an empty type loops too');
+      assert.equal((await list(client, 'ContainerProduct', empty.NextToken)).NextToken, empty.NextToken);
+
+      const sorted = await client.send(
+        new ListEntitiesCommand({
+          Catalog: 'AWSMarketplace',
+          EntityType: 'ContainerProduct',
+          Sort: { SortBy: 'Name', SortOrder: 'DESCENDING' },
+        }),
+      );
+      await client.send(
+        new ListEntitiesCommand({
+          Catalog: 'AWSMarketplace',
+          EntityType: 'ContainerProduct',
+          Sort: { SortBy: 'Name', SortOrder: 'DESCENDING' },
+          NextToken: sorted.NextToken,
+        }),
+      );
+      await assert.rejects(
+        list(client, 'ContainerProduct', sorted.NextToken),
+        ValidationException,
+        'bound to the sort',
+      );
+
+      const { EntitySummaryList, NextToken } = await client.send(
+        new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'AmiProduct' }),
+      );
+      assert.ok(EntitySummaryList!.length > 0);
+      assert.equal(NextToken, undefined, 'other types still end');
+    });
+
+    it('odd summaries are appended verbatim to the first page only', async () => {
+      const client = await session();
+      const odd = [
+        { EntityId: 'prod-x', Name: 42, Visibility: null, EntityType: 'SaaSProduct' },
+        { EntityId: 'prod-y', Name: 'Container in the wrong list', EntityType: 'ContainerProduct' },
+      ];
+      await faults({ oddSummaries: { SaaSProduct: odd } });
+      const wire = listEntities(emulator.state, ACCOUNT, { Catalog: 'AWSMarketplace', EntityType: 'SaaSProduct' });
+      assert.deepEqual((JSON.parse(wire.body) as { EntitySummaryList: unknown[] }).EntitySummaryList.slice(20), odd);
+      const first = await list(client);
+      const summaries = first.EntitySummaryList!;
+      assert.equal(summaries.length, 52);
+      // The SDK passes a wrongly typed value through as it came, and drops a null member.
+      assert.deepEqual(summaries.slice(50), [{ EntityId: 'prod-x', Name: 42, EntityType: 'SaaSProduct' }, odd[1]]);
+      const second = await list(client, 'SaaSProduct', first.NextToken);
+      assert.equal(second.EntitySummaryList!.length, 50);
+      assert.ok(second.EntitySummaryList!.every((s) => s.EntityId!.startsWith('prod-') && s.EntityId!.length === 18));
+      const last = await list(client, 'SaaSProduct', second.NextToken);
+      assert.equal(last.EntitySummaryList!.length, 23);
+      assert.equal(last.NextToken, undefined);
+      await assert.rejects(
+        client.send(new DescribeEntityCommand({ Catalog: 'AWSMarketplace', EntityId: 'prod-x' })),
+        ResourceNotFoundException,
+      );
+    });
+
+    it('the admin API refuses malformed faults with a 400 that says what is wrong', async () => {
+      const cases: Array<[Record<string, unknown>, RegExp]> = [
+        [{ outage: { durationMs: 100, status: 418 } }, /outage\.status must be one of 429, 500, 502, 503, 504/],
+        [{ outage: { durationMs: -1, status: 429 } }, /outage\.durationMs must be a number >= 0/],
+        [{ outage: { status: 429 } }, /outage\.durationMs/],
+        [{ outage: { durationMs: 1, status: 429, operations: ['PutEntity'] } }, /outage\.operations must be/],
+        [{ outage: { durationMs: 1, status: 429, until: 5 } }, /unknown outage field\(s\): until/],
+        [{ outage: true }, /outage must be/],
+        [{ hang: { operations: 'ListEntities' } }, /hang\.operations must be/],
+        [{ hang: [] }, /hang must be/],
+        [{ loopingTokens: { SaaSProduct: 1 } }, /loopingTokens must be/],
+        [{ loopingTokens: ['SaaSProduct'] }, /loopingTokens must be/],
+        [{ oddSummaries: { SaaSProduct: {} } }, /oddSummaries\.SaaSProduct must be an array of objects/],
+        [{ oddSummaries: { SaaSProduct: [1] } }, /oddSummaries\.SaaSProduct must be an array of objects/],
+        [{ oddSummaries: [] }, /oddSummaries must be/],
+        [{ hung: {} }, /unknown fault\(s\): hung/],
+      ];
+      for (const [body, message] of cases) {
+        for (const [method, path] of [
+          ['PATCH', `accounts/${ACCOUNT}/faults`],
+          ['PUT', 'faults'],
+        ] as const) {
+          const res = await admin(method, path, body);
+          assert.equal(res.status, 400, `${method} ${JSON.stringify(body)}`);
+          assert.match(res.body.error, message);
+        }
+      }
+      const accepted = await admin('POST', 'accounts', {
+        accounts: [
+          { accountId: '121212121212', roles: [], faults: { hang: {}, outage: { durationMs: 0, status: 429 } } },
+        ],
+      });
+      assert.equal(accepted.status, 200);
+      const refused = await admin('POST', 'accounts', {
+        accounts: [{ accountId: '121212121212', roles: [], faults: { hang: { operations: ['Nope'] } } }],
+      });
+      assert.equal(refused.status, 400);
+    });
   });
 
   it('the CLI prints its URL, serves the data file and stops on SIGTERM', async () => {

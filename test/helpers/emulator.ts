@@ -13,13 +13,48 @@ export interface EmulatorAccount {
   roles: Array<{ name: string; externalId: string | null }>;
   products?: EmulatorProduct[];
   generate?: Record<string, number>;
-  faults?: Record<string, unknown>;
+  faults?: EmulatorFaults;
 }
 
 export interface IssuedCredentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken: string;
+}
+
+export type EmulatorOperation = 'AssumeRole' | 'ListEntities' | 'DescribeEntity' | 'BatchDescribeEntities';
+
+/**
+ * The faults an account (PATCH accounts/<id>/faults, where null deletes a key) or every account (PUT faults)
+ * can be given.
+ */
+export interface EmulatorFaults {
+  latencyMs?: number;
+  /** 0..1 of calls answered as throttled, spread evenly. */
+  throttleRate?: number;
+  entityTypeErrors?: Record<string, { code: string; message?: string }>;
+  denyAssumeRole?: boolean;
+  /**
+   * For durationMs from when it is set, the operations (default all) answer `status`: 429 throttling, 500 the
+   * service's internal error, 502/503/504 a load balancer's HTML page with no AWS error type.
+   */
+  outage?: { durationMs: number; status: 429 | 500 | 502 | 503 | 504; operations?: EmulatorOperation[] };
+  /** The operations (default all) are read and never answered. */
+  hang?: { operations?: EmulatorOperation[] };
+  /** ListEntities of these types ends on a NextToken back to the first page, so it never ends. */
+  loopingTokens?: Record<string, true>;
+  /** Raw entries appended verbatim to the EntitySummaryList of the first ListEntities page of each type. */
+  oddSummaries?: Record<string, Array<Record<string, unknown>>>;
+}
+
+type PerOperation = Record<string, number>;
+
+export interface EmulatorStats {
+  calls: PerOperation;
+  throttled: PerOperation;
+  errors: PerOperation;
+  hung: PerOperation;
+  byAccount: Record<string, { calls: PerOperation; throttled: PerOperation; errors: PerOperation; hung: PerOperation }>;
 }
 
 function adminUrl(path: string): string {
@@ -41,15 +76,13 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 
 export const emulator = {
   putAccounts: (accounts: EmulatorAccount[]) => call('POST', 'accounts', { accounts }),
-  setFaults: (accountId: string, faults: Record<string, unknown>) =>
+  setFaults: (accountId: string, faults: { [K in keyof EmulatorFaults]: EmulatorFaults[K] | null }) =>
     call('PATCH', `accounts/${accountId}/faults`, faults),
+  setGlobalFaults: (faults: EmulatorFaults) => call('PUT', 'faults', faults),
+  resetStats: () => call('POST', 'stats/reset'),
   setProducts: (accountId: string, products: EmulatorProduct[]) =>
     call('PUT', `accounts/${accountId}/products`, { products }),
-  stats: () =>
-    call<{
-      calls: Record<string, number>;
-      byAccount: Record<string, { calls: Record<string, number>; throttled?: Record<string, number> }>;
-    }>('GET', 'stats'),
+  stats: () => call<EmulatorStats>('GET', 'stats'),
   issuedCredentials: async (accountId: string) =>
     (await call<{ credentials: IssuedCredentials[] }>('GET', `issued-credentials?accountId=${accountId}`)).credentials,
 };
