@@ -179,7 +179,8 @@ export async function syncConnection({ connectionId }: SyncConnectionInput): Pro
       });
     });
     if (isCancellation(err)) throw err;
-    // Re-raise under the activity's failure name so the UI and a parent SyncAll show the cause, not "activity failed".
+    // Raised under the cause's name so the UI and a parent SyncAll show the cause, not "activity failed".
+    if (err instanceof ApplicationFailure && err.type === error.type && err.message === error.message) throw err;
     throw ApplicationFailure.create({ ...error, nonRetryable: true, cause: err as Error });
   }
 }
