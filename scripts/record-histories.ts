@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { ListingSyncClient } from '../src/client/index.ts';
 import type { syncAll } from '../src/workflows/index.ts';
-import { emulator, makeProducts } from '../test/helpers/emulator.ts';
+import { makeProducts } from '../test/helpers/emulator.ts';
 import { seedConnection } from '../test/helpers/fixtures.ts';
 import { isolatedDb, openStack, uniqueTaskQueue, withWorker } from '../test/helpers/stack.ts';
 
@@ -41,21 +41,30 @@ await withWorker(
       faults: { entityTypeErrors: { ProfessionalServicesProduct: { code: 'ValidationException' } } },
     });
     const denied = await seedConnection(db, { connection: { external_id: 'wrong-one' } });
+    // One type loops, the other is reconciled: the run ends failed after recording its partial outcome.
+    const looping = await seedConnection(db, {
+      products: (a) => [...makeProducts(a, 'SaaSProduct', 60), ...makeProducts(a, 'AmiProduct', 2)],
+      faults: { loopingTokens: { SaaSProduct: true } },
+    });
     for (const [name, conn] of [
       ['sync-connection-succeeded', ok],
       ['sync-connection-denied', denied],
+      ['sync-connection-type-failed', looping],
     ] as const) {
       const { handle } = await app.startConnectionSync(conn.connectionId);
       await handle.result().catch(() => undefined);
       saveHistory(name, handle.workflowId, (await handle.describe()).runId);
     }
-    await emulator.stats();
+    // A slow connection outlives the first run of the chain: it is handed over and reports by signal.
+    await seedConnection(db, { faults: { latencyMs: 3_000 }, connection: { _id: 'a-slow-connection' } });
     const handle = await stack.client.workflow.start<typeof syncAll>('syncAll', {
       taskQueue: tq,
       workflowId: `record-sync-all-${Date.now()}`,
-      args: [{ batchSize: 10, concurrency: 2 }],
+      args: [{ batchSize: 2, concurrency: 2 }],
     });
+    const firstRunId = (await handle.describe()).runId;
     await handle.result();
+    saveHistory('sync-all-first-run', handle.workflowId, firstRunId);
     saveHistory('sync-all-last-run', handle.workflowId, (await handle.describe()).runId);
   },
   { env: { MONGODB_URI: iso.uri } },

@@ -139,8 +139,17 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
   progress.remainingInBatch = page.entries.length;
 
   const children = new Map<string, ChildWorkflowHandle<typeof syncConnection>>();
-  /** Children of this run handed over to the chain: their result here is ignored, their report counts. */
+  /** Children of this run handed over to the chain: their report counts, not their result here. */
   const handedOff = new Set<string>();
+  /**
+   * Results that arrived while their child was being handed over. When the hand-over signal then fails
+   * (the child had finished), the result is all there will be, so it counts after all.
+   */
+  const heldResults = new Map<string, () => void>();
+  const settle = (connectionId: string, count: () => void) => {
+    if (handedOff.has(connectionId)) heldResults.set(connectionId, count);
+    else count();
+  };
 
   let starting = 0;
   const runChild = async (connectionId: string): Promise<void> => {
@@ -158,9 +167,10 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
       }).finally(() => (starting -= 1));
       children.set(connectionId, child);
       const summary = await child.result();
-      if (handedOff.has(connectionId)) return;
-      totals.connections.succeeded += 1;
-      addCounts(summary);
+      settle(connectionId, () => {
+        totals.connections.succeeded += 1;
+        addCounts(summary);
+      });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         // Its on-connect (or manual) sync is running now and will bring it up to date.
@@ -168,17 +178,14 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
         return;
       }
       if (isCancellation(err)) throw err;
-      if (handedOff.has(connectionId)) return;
       const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
       const details = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
-      addFailure(
-        {
-          connection_id: connectionId,
-          type: cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : ((cause as Error)?.name ?? 'Error'),
-          message: (cause as Error)?.message ?? String(cause),
-        },
-        isCounts(details) ? details : null,
-      );
+      const failure: ConnectionFailure = {
+        connection_id: connectionId,
+        type: cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : ((cause as Error)?.name ?? 'Error'),
+        message: (cause as Error)?.message ?? String(cause),
+      };
+      settle(connectionId, () => addFailure(failure, isCounts(details) ? details : null));
     } finally {
       children.delete(connectionId);
       progress.running -= 1;
@@ -200,6 +207,7 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
         } catch {
           handedOff.delete(connectionId);
           awaitingReports.delete(connectionId);
+          heldResults.get(connectionId)?.();
         }
       }),
     );
