@@ -4,6 +4,7 @@ import { catalogTypeFor, ENTITY_TYPES } from '../../src/domain/entity-types.ts';
 import { normalizeSummary, type DiscoveredProduct } from '../../src/domain/products.ts';
 import { planReconcile, type ExistingListing } from '../../src/domain/reconcile-plan.ts';
 import { importStatusFor } from '../../src/domain/visibility.ts';
+import { DETAILS_LIMITS, detailsDocumentOf, extractDetails } from '../../src/domain/product-details.ts';
 
 const now = new Date('2026-11-24T12:00:00Z');
 
@@ -273,5 +274,60 @@ describe('reconcile plan', () => {
     const result = plan([product('p1', 'One'), product('p1', 'One')], []);
     assert.equal(result.counts.total_aws, 1);
     assert.equal(result.inserts.length, 1);
+  });
+});
+
+describe('AWS product details', () => {
+  it('reads the shared fields of a DetailsDocument as AWS documents them', () => {
+    const details = extractDetails({
+      Description: {
+        ProductTitle: 'Container Product 1',
+        ShortDescription: ' Short ',
+        LongDescription: 'Long',
+        Highlights: ['Some highlight'],
+        Categories: ['Operating Systems'],
+        SearchKeywords: ['some keyword'],
+      },
+      PromotionalResources: { LogoUrl: 'https://awsmp-logos.s3.amazonaws.com/logo.png', Videos: [] },
+      SupportInformation: { Description: 'Support', Resources: [] },
+    });
+    assert.deepEqual(details, {
+      short_description: 'Short',
+      long_description: 'Long',
+      highlights: ['Some highlight'],
+      categories: ['Operating Systems'],
+      search_keywords: ['some keyword'],
+      logo_url: 'https://awsmp-logos.s3.amazonaws.com/logo.png',
+      support_description: 'Support',
+    });
+  });
+
+  it('leaves a missing or odd field empty and caps what it keeps', () => {
+    const empty = {
+      short_description: null,
+      long_description: null,
+      highlights: [],
+      categories: [],
+      search_keywords: [],
+      logo_url: null,
+      support_description: null,
+    };
+    for (const odd of [undefined, null, 'x', [], { Description: 'flat' }, { Description: { Highlights: 'one' } }]) {
+      assert.deepEqual(extractDetails(odd), empty, JSON.stringify(odd));
+    }
+    const huge = extractDetails({
+      Description: { LongDescription: 'x'.repeat(100_000), Highlights: [1, 'ok', null, ...Array(50).fill('h')] },
+      PromotionalResources: { LogoUrl: 'javascript:alert(1)' },
+    });
+    assert.equal(huge.long_description?.length, DETAILS_LIMITS.longText);
+    assert.equal(huge.highlights.length, DETAILS_LIMITS.listEntries);
+    assert.equal(huge.highlights[0], 'ok');
+    assert.equal(huge.logo_url, null);
+  });
+
+  it('falls back to the legacy Details string', () => {
+    const doc = detailsDocumentOf({ Details: JSON.stringify({ Description: { ShortDescription: 'S' } }) });
+    assert.equal(extractDetails(doc).short_description, 'S');
+    assert.equal(detailsDocumentOf({ Details: '{not json' }), undefined);
   });
 });
