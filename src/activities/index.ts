@@ -1,6 +1,8 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import {
+  BatchDescribeEntitiesCommand,
   ListEntitiesCommand,
+  type BatchDescribeEntitiesCommandOutput,
   type ListEntitiesCommandOutput,
   type MarketplaceCatalogClient,
 } from '@aws-sdk/client-marketplace-catalog';
@@ -17,6 +19,7 @@ import {
 } from 'mongodb';
 import { roleSessionName, validateConnection, type ValidConnection } from '../domain/connection.ts';
 import { normalizeSummary, type DiscoveredProduct, type RawEntitySummary } from '../domain/products.ts';
+import { detailsDocumentOf, extractDetails, type AwsDetails } from '../domain/product-details.ts';
 import { planReconcile, type ReconcilePlan } from '../domain/reconcile-plan.ts';
 import { failedTypeMessage, FailureType } from '../shared/failures.ts';
 import type {
@@ -395,9 +398,18 @@ export function createActivities(deps: ActivityDeps) {
     }
 
     const ids = [...new Set(products.map((p) => p.entityId))];
+    // One read: rows of the products listed, unlinked published rows (pass 2) and this connection's rows
+    // (to flag those AWS no longer lists).
     const listings = await c.listings
       .find(
-        { team_id: input.teamId, $or: [{ entity_id: { $in: ids } }, { status: 'published', entity_id: null }] },
+        {
+          team_id: input.teamId,
+          $or: [
+            { entity_id: { $in: ids } },
+            { status: 'published', entity_id: null },
+            { connection_id: input.connectionId },
+          ],
+        },
         { projection: LISTING_PROJECTION },
       )
       .toArray();
@@ -407,11 +419,14 @@ export function createActivities(deps: ActivityDeps) {
       teamId: input.teamId,
       connectionId: input.connectionId,
       runId: input.runId,
+      completeTypes: input.lists.flatMap((l) => (l.status === 'complete' ? [l.entityType] : [])),
+      newId: () => new ObjectId(),
       products,
       listings,
       now,
     });
-    const lost = await applyPlan(plan);
+    const details = await describeEntities(input.connectionId, plan.describe);
+    const lost = await applyPlan(plan, detailsWrites(plan, details, input.runId, now), now);
 
     const limit = settings.summaryListLimit;
     const failedTypes: FailedType[] = input.lists.flatMap((l) =>
@@ -428,6 +443,9 @@ export function createActivities(deps: ActivityDeps) {
         l.status === 'skipped' ? [{ entity_type: l.entityType, reason: l.reason }] : [],
       ),
       failed_types: failedTypes,
+      enriched: plan.describedEarlier.enriched + details.enriched - lost.imports,
+      enrich_errors: plan.describedEarlier.errors + details.errors,
+      missing: plan.missing.length,
       ambiguous: plan.ambiguous.slice(0, limit),
       invalid: input.lists.reduce((n, l) => n + (l.status === 'complete' ? l.invalidCount : 0), 0),
       invalid_products: input.lists.flatMap((l) => (l.status === 'complete' ? l.invalid : [])).slice(0, limit),
@@ -470,27 +488,98 @@ export function createActivities(deps: ActivityDeps) {
    * got to first: only a per-document duplicate-key error means that; any other error, including a bulk
    * error without write errors (the connection died mid-write), is thrown and the reconcile retried.
    */
-  async function applyPlan(plan: ReconcilePlan<DocId>): Promise<{ imports: number; links: number }> {
+  async function applyPlan(
+    plan: ReconcilePlan<DocId>,
+    details: Map<string, Record<string, unknown>>,
+    now: Date,
+  ): Promise<{ imports: number; links: number }> {
     const lost = { imports: 0, links: 0 };
+    // A row's details ride along with the write the plan makes to it anyway: one write per row.
+    const take = (id: DocId) => {
+      const set = details.get(String(id));
+      details.delete(String(id));
+      return set ?? {};
+    };
     const inserts: AnyBulkWriteOperation<ListingRecord>[] = plan.inserts.map((doc) => ({
-      insertOne: { document: { _id: new ObjectId(), ...doc } },
+      insertOne: { document: { ...doc, ...seedContent(details.get(String(doc._id))), ...take(doc._id) } },
     }));
     lost.imports = await bulkWriteCountingDuplicates(inserts);
 
-    const updates: AnyBulkWriteOperation<ListingRecord>[] = [
-      ...plan.updates.map(({ _id, set }) => ({ updateOne: { filter: { _id }, update: { $set: { ...set } } } })),
+    const update = (_id: DocId, set: object) => ({ updateOne: { filter: { _id }, update: { $set: { ...set } } } });
+    const rowUpdates = plan.updates.map(({ _id, set }) => update(_id, { ...set, ...take(_id) }));
+    const links = plan.links.map(({ _id, set }) => ({
       // The extra conditions keep a row the app linked meanwhile from being re-linked.
-      ...plan.links.map(({ _id, set }) => ({
-        updateOne: { filter: { _id, entity_id: null, status: 'published' }, update: { $set: { ...set } } },
-      })),
+      updateOne: { filter: { _id, entity_id: null, status: 'published' }, update: { $set: { ...set, ...take(_id) } } },
+    }));
+    const updates: AnyBulkWriteOperation<ListingRecord>[] = [
+      ...rowUpdates,
+      ...plan.describe.flatMap(({ _id }) => (details.has(String(_id)) ? [update(_id, take(_id))] : [])),
+      ...plan.missing.filter((m) => !m.alreadyFlagged).map(({ _id }) => update(_id, { aws_missing_since: now })),
+      ...links,
     ];
-    const firstLink = plan.updates.length;
+    const firstLink = updates.length - links.length;
     for (let i = 0; i < updates.length; i += settings.updateBatchSize) {
       const batch = updates.slice(i, i + settings.updateBatchSize);
       const duplicates = await updateSlots.run(() => bulkWriteCountingDuplicates(batch, i, firstLink));
       lost.links += duplicates;
     }
     return lost;
+  }
+
+  /**
+   * AWS's details of the rows that need them, at most 20 entities per BatchDescribeEntities call. Per-entity
+   * errors are the row's own; a failed call fails the attempt (retried; the plan is made again).
+   */
+  async function describeEntities(
+    connectionId: string,
+    requests: ReconcilePlan<DocId>['describe'],
+  ): Promise<DescribeOutcome> {
+    const outcome: DescribeOutcome = { byId: new Map(), enriched: 0, errors: 0 };
+    if (requests.length === 0) return outcome;
+    const client = await catalogClientFor(connectionId);
+    const signal = cancellationSignal();
+    const chunks: Array<typeof requests> = [];
+    for (let i = 0; i < requests.length; i += DESCRIBE_BATCH) chunks.push(requests.slice(i, i + DESCRIBE_BATCH));
+    let next = 0;
+    const worker = async () => {
+      for (let chunk = chunks[next++]; chunk; chunk = chunks[next++]) {
+        let response: BatchDescribeEntitiesCommandOutput;
+        try {
+          response = await client.send(
+            new BatchDescribeEntitiesCommand({
+              EntityRequestList: chunk.map((r) => ({ Catalog: CATALOG, EntityId: r.entityId })),
+            }),
+            { abortSignal: signal },
+          );
+          metrics.awsCall('BatchDescribeEntities', 'ok');
+        } catch (err) {
+          metrics.awsCall('BatchDescribeEntities', isThrottling(err) ? 'throttled' : 'error');
+          if (isRejectedCredentials(err)) deps.sessions.forget(connectionId);
+          throw catalogFailure(err, 'BatchDescribeEntities', `(${chunk.length} products)`);
+        }
+        for (const request of chunk) {
+          const entity = response.EntityDetails?.[request.entityId];
+          const error = response.Errors?.[request.entityId];
+          if (entity) {
+            outcome.byId.set(String(request._id), {
+              details: extractDetails(detailsDocumentOf(entity)),
+              modified: typeof entity.LastModifiedDate === 'string' ? new Date(entity.LastModifiedDate) : null,
+            });
+            outcome.enriched += 1;
+          } else {
+            outcome.byId.set(String(request._id), {
+              error: {
+                code: error?.ErrorCode ?? 'Missing',
+                message: error?.ErrorMessage ?? 'AWS returned neither details nor an error for this entity',
+              },
+            });
+            outcome.errors += 1;
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DESCRIBE_CONCURRENCY, chunks.length) }, worker));
+    return outcome;
   }
 
   /** How many operations (at or after `countFrom` in the caller's numbering) failed only as duplicates. */
@@ -544,7 +633,70 @@ const LISTING_PROJECTION = {
   aws_last_modified: 1,
   last_sync_run_id: 1,
   last_sync_action: 1,
+  connection_id: 1,
+  catalog_type: 1,
+  aws_missing_since: 1,
+  aws_details_synced_at: 1,
+  aws_details_modified: 1,
+  aws_details_run_id: 1,
+  'aws_details_error.run_id': 1,
 } as const;
+
+/** BatchDescribeEntities takes at most 20 entities; a few calls at once stay under the account's quota. */
+const DESCRIBE_BATCH = 20;
+const DESCRIBE_CONCURRENCY = 4;
+
+type Described = { details: AwsDetails; modified: Date | null } | { error: { code: string; message: string } };
+
+interface DescribeOutcome {
+  byId: Map<string, Described>;
+  enriched: number;
+  errors: number;
+}
+
+/** The $set each described row gets: AWS's snapshot (or the error), marked with the run that wrote it. */
+function detailsWrites(
+  plan: ReconcilePlan<DocId>,
+  outcome: DescribeOutcome,
+  runId: string,
+  now: Date,
+): Map<string, Record<string, unknown>> {
+  const writes = new Map<string, Record<string, unknown>>();
+  for (const request of plan.describe) {
+    const described = outcome.byId.get(String(request._id));
+    if (!described) continue;
+    writes.set(
+      String(request._id),
+      'error' in described
+        ? { aws_details_error: { ...described.error, run_id: runId, at: now } }
+        : {
+            aws_details: described.details,
+            aws_details_synced_at: now,
+            aws_details_modified: described.modified ?? request.lastModified,
+            aws_details_run_id: runId,
+            aws_details_error: null,
+          },
+    );
+  }
+  return writes;
+}
+
+/**
+ * What a new row starts with from AWS's copy, in the app's own fields. Written on insert only: afterwards
+ * these fields are the seller's, and only aws_details follows AWS.
+ */
+function seedContent(write: Record<string, unknown> | undefined): Record<string, unknown> {
+  const details = write?.aws_details as AwsDetails | undefined;
+  if (!details) return {};
+  return {
+    short_description: details.short_description,
+    long_description: details.long_description,
+    highlights: details.highlights,
+    categories: details.categories,
+    search_keywords: details.search_keywords,
+    logo_url: details.logo_url,
+  };
+}
 
 function isWriteErrorList(value: WriteError | readonly WriteError[]): value is readonly WriteError[] {
   return Array.isArray(value);

@@ -1,4 +1,4 @@
-import { catalogTypeFor, type CatalogType } from './entity-types.ts';
+import { catalogTypeFor, type CatalogType, type EntityType } from './entity-types.ts';
 import { normalizeTitle, type DiscoveredProduct } from './products.ts';
 import { importStatusFor } from './visibility.ts';
 
@@ -12,6 +12,14 @@ export interface ExistingListing<Id = unknown> {
   aws_last_modified?: Date | null;
   last_sync_run_id?: string | null;
   last_sync_action?: string | null;
+  connection_id?: string | null;
+  catalog_type?: string | null;
+  aws_missing_since?: Date | null;
+  /** When AWS's details were last stored, and the LastModifiedDate of the revision they describe. */
+  aws_details_synced_at?: Date | null;
+  aws_details_modified?: Date | null;
+  aws_details_run_id?: string | null;
+  aws_details_error?: { run_id?: string } | null;
 }
 
 /**
@@ -30,6 +38,8 @@ interface AwsMetadata {
   aws_visibility: string;
   aws_last_modified: Date | null;
   last_synced_at: Date;
+  /** Listed (again): a row flagged as gone from AWS is un-flagged. */
+  aws_missing_since: null;
 }
 
 export interface AwsMetadataSet extends AwsMetadata, RunMark<'updated'> {}
@@ -39,7 +49,8 @@ export interface LinkSet extends AwsMetadata, RunMark<'auto_linked'> {
   catalog_type: CatalogType;
 }
 
-export interface NewListing extends RunMark<'imported'> {
+export interface NewListing<Id = unknown> extends RunMark<'imported'> {
+  _id: Id;
   team_id: string;
   connection_id: string;
   entity_id: string;
@@ -68,10 +79,22 @@ export interface ReconcileCounts {
   imported: number;
 }
 
+/** A row whose stored AWS details are not of the product's current revision (or that has none). */
+export interface DescribeRequest<Id> {
+  _id: Id;
+  entityId: string;
+  lastModified: Date | null;
+}
+
 export interface ReconcilePlan<Id = unknown> {
   updates: Array<{ _id: Id; set: AwsMetadataSet }>;
   links: Array<{ _id: Id; set: LinkSet }>;
-  inserts: NewListing[];
+  inserts: NewListing<Id>[];
+  describe: DescribeRequest<Id>[];
+  /** Rows of this connection whose product was not listed although its type was listed completely. */
+  missing: Array<{ _id: Id; alreadyFlagged: boolean }>;
+  /** Rows an earlier attempt of this run already described, or failed to describe. */
+  describedEarlier: { enriched: number; errors: number };
   ambiguous: AmbiguousTitle[];
   counts: ReconcileCounts;
 }
@@ -81,6 +104,9 @@ export interface PlanInput<Id> {
   connectionId: string;
   /** The workflow run this reconcile belongs to; rows already marked with it were written by an earlier attempt. */
   runId: string;
+  /** Types listed completely in this run: only their rows can be flagged as gone from AWS. */
+  completeTypes: readonly EntityType[];
+  newId: () => Id;
   products: readonly DiscoveredProduct[];
   /** The team's rows that are linked to one of `products`, or published and unlinked. Others are ignored. */
   listings: readonly ExistingListing<Id>[];
@@ -93,6 +119,15 @@ export interface PlanInput<Id> {
  */
 export function planReconcile<Id>(input: PlanInput<Id>): ReconcilePlan<Id> {
   const { now, runId } = input;
+  const describedEarlier = { enriched: 0, errors: 0 };
+  const describe: DescribeRequest<Id>[] = [];
+  /** Queues a row for BatchDescribeEntities unless its details are current or this run already tried. */
+  const needsDetails = (row: ExistingListing<Id>, product: DiscoveredProduct) => {
+    if (row.aws_details_run_id === runId) describedEarlier.enriched += 1;
+    else if (row.aws_details_error?.run_id === runId) describedEarlier.errors += 1;
+    else if (!(row.aws_details_synced_at instanceof Date) || !sameTime(row.aws_details_modified, product.lastModified))
+      describe.push({ _id: row._id, entityId: product.entityId, lastModified: toDate(product.lastModified) });
+  };
   const products = dedupeByEntityId(input.products);
   const byEntityId = new Map<string, ExistingListing<Id>[]>();
   const unlinkedPublished: ExistingListing<Id>[] = [];
@@ -110,6 +145,9 @@ export function planReconcile<Id>(input: PlanInput<Id>): ReconcilePlan<Id> {
     updates: [],
     links: [],
     inserts: [],
+    describe,
+    missing: [],
+    describedEarlier,
     ambiguous: [],
     counts: { total_aws: products.length, matched: 0, updated: 0, auto_linked: 0, imported: 0 },
   };
@@ -126,6 +164,7 @@ export function planReconcile<Id>(input: PlanInput<Id>): ReconcilePlan<Id> {
     const done = rows.find((row) => row.last_sync_run_id === runId);
     const changedRows = rows.filter((row) => row !== done && metadataChanged(row, set));
     for (const row of changedRows) plan.updates.push({ _id: row._id, set });
+    for (const row of rows) needsDetails(row, product);
     const action = done?.last_sync_action ?? (changedRows.length > 0 ? 'updated' : null);
     if (action === 'imported') plan.counts.imported += 1;
     else if (action === 'auto_linked') plan.counts.auto_linked += 1;
@@ -148,6 +187,7 @@ export function planReconcile<Id>(input: PlanInput<Id>): ReconcilePlan<Id> {
     const [row] = rows;
     const [product] = titleProducts;
     if (rows.length === 1 && titleProducts.length === 1 && row && product) {
+      needsDetails(row, product);
       plan.links.push({
         _id: row._id,
         set: {
@@ -170,7 +210,10 @@ export function planReconcile<Id>(input: PlanInput<Id>): ReconcilePlan<Id> {
   // Pass 3: import what is left.
   for (const product of toImport) {
     const status = importStatusFor(product.visibility);
+    const _id = input.newId();
+    describe.push({ _id, entityId: product.entityId, lastModified: toDate(product.lastModified) });
     plan.inserts.push({
+      _id,
       team_id: input.teamId,
       connection_id: input.connectionId,
       entity_id: product.entityId,
@@ -188,7 +231,22 @@ export function planReconcile<Id>(input: PlanInput<Id>): ReconcilePlan<Id> {
     });
   }
   plan.counts.imported += plan.inserts.length;
+
+  // Gone from AWS: flagged, never deleted, and only where this run saw the type's whole listing.
+  const listed = new Set(products.map((p) => p.entityId));
+  const completeCatalogTypes = new Set<string>(input.completeTypes.map((t) => catalogTypeFor(t)));
+  for (const row of input.listings) {
+    if (row.connection_id !== input.connectionId || !row.entity_id || listed.has(row.entity_id)) continue;
+    if (!completeCatalogTypes.has(row.catalog_type ?? '')) continue;
+    plan.missing.push({ _id: row._id, alreadyFlagged: row.aws_missing_since instanceof Date });
+  }
   return plan;
+}
+
+function sameTime(stored: Date | null | undefined, iso: string | null): boolean {
+  const a = stored instanceof Date ? stored.getTime() : null;
+  const b = iso ? Date.parse(iso) : null;
+  return a === b;
 }
 
 function metadataSet(product: DiscoveredProduct, now: Date, runId: string): AwsMetadataSet {
@@ -196,6 +254,7 @@ function metadataSet(product: DiscoveredProduct, now: Date, runId: string): AwsM
     aws_visibility: product.visibility,
     aws_last_modified: toDate(product.lastModified),
     last_synced_at: now,
+    aws_missing_since: null,
     last_sync_run_id: runId,
     last_sync_action: 'updated',
   };
@@ -204,7 +263,7 @@ function metadataSet(product: DiscoveredProduct, now: Date, runId: string): AwsM
 function metadataChanged(row: ExistingListing, set: AwsMetadataSet): boolean {
   const before = row.aws_last_modified instanceof Date ? row.aws_last_modified.getTime() : null;
   const after = set.aws_last_modified ? set.aws_last_modified.getTime() : null;
-  return row.aws_visibility !== set.aws_visibility || before !== after;
+  return row.aws_visibility !== set.aws_visibility || before !== after || row.aws_missing_since instanceof Date;
 }
 
 function toDate(iso: string | null): Date | null {

@@ -86,6 +86,11 @@ export interface SyncSummary extends ReconcileCounts {
   skipped_types: SkippedType[];
   /** Types that could not be listed; when not empty the sync ends failed, after reconciling the other types. */
   failed_types: FailedType[];
+  /** Rows whose aws_details were written this run, and rows whose BatchDescribeEntities entry was an error. */
+  enriched: number;
+  enrich_errors: number;
+  /** Rows of this connection flagged aws_missing_since this run (including ones flagged before). */
+  missing: number;
   ambiguous: AmbiguousTitle[];
   /** AWS summaries that could not be used (no usable id, another entity type): how many, and the first few. */
   invalid: number;

@@ -39,6 +39,9 @@ describe('SyncConnection against the dev server, FerretDB and the emulator', fun
           ...first,
           skipped_types: undefined,
           failed_types: undefined,
+          enriched: undefined,
+          enrich_errors: undefined,
+          missing: undefined,
           ambiguous: undefined,
           invalid: undefined,
           invalid_products: undefined,
@@ -51,6 +54,9 @@ describe('SyncConnection against the dev server, FerretDB and the emulator', fun
           imported: 64,
           skipped_types: undefined,
           failed_types: undefined,
+          enriched: undefined,
+          enrich_errors: undefined,
+          missing: undefined,
           ambiguous: undefined,
           invalid: undefined,
           invalid_products: undefined,
@@ -126,7 +132,19 @@ describe('SyncConnection against the dev server, FerretDB and the emulator', fun
         assert.deepEqual(row.aws_last_modified, new Date('2026-11-20T08:00:00Z'));
         assert.ok(row.last_synced_at > old.last_synced_at);
         assert.equal(row.last_sync_action, 'updated');
-        const sync = ['aws_visibility', 'aws_last_modified', 'last_synced_at', 'last_sync_run_id', 'last_sync_action'];
+        const sync = [
+          'aws_visibility',
+          'aws_last_modified',
+          'aws_missing_since',
+          'last_synced_at',
+          'last_sync_run_id',
+          'last_sync_action',
+          'aws_details',
+          'aws_details_synced_at',
+          'aws_details_modified',
+          'aws_details_run_id',
+          'aws_details_error',
+        ];
         const omit = (r: Record<string, unknown>) =>
           Object.fromEntries(Object.entries(r).filter(([k]) => !sync.includes(k)));
         assert.deepEqual(omit(row), omit(old), 'only the AWS metadata fields and the run mark may change');

@@ -12,8 +12,19 @@ function product(entityId: string, name: string, visibility = 'Public', lastModi
   return { entityId, entityType: 'SaaSProduct', name, visibility, lastModified } satisfies DiscoveredProduct;
 }
 
+let newIds = 0;
+
 function plan(products: DiscoveredProduct[], listings: ExistingListing<string>[], runId = 'run-1') {
-  return planReconcile({ teamId: 'team-1', connectionId: 'conn-1', runId, products, listings, now });
+  return planReconcile({
+    teamId: 'team-1',
+    connectionId: 'conn-1',
+    runId,
+    completeTypes: ['SaaSProduct'],
+    newId: () => `new-${(newIds += 1)}`,
+    products,
+    listings,
+    now,
+  });
 }
 
 /** What the rows look like after a plan's writes were applied (all of them, or the first `upTo` of each kind). */
@@ -26,10 +37,7 @@ function applied(
   for (const { _id, set } of [...result.updates.slice(0, upTo), ...result.links.slice(0, upTo)]) {
     rows.set(_id, { ...rows.get(_id)!, ...set });
   }
-  for (const doc of result.inserts.slice(0, upTo)) {
-    const _id = `new-${rows.size}`;
-    rows.set(_id, { _id, ...doc });
-  }
+  for (const doc of result.inserts.slice(0, upTo)) rows.set(doc._id, { ...doc });
   return [...rows.values()];
 }
 
@@ -164,6 +172,7 @@ describe('reconcile plan', () => {
     );
     assert.deepEqual(Object.keys(result.updates[0]!.set).sort(), [
       'aws_last_modified',
+      'aws_missing_since',
       'aws_visibility',
       'last_sync_action',
       'last_sync_run_id',
@@ -186,6 +195,7 @@ describe('reconcile plan', () => {
         catalog_type: 'SAAS',
         aws_visibility: 'Public',
         aws_last_modified: new Date('2026-10-01T00:00:00Z'),
+        aws_missing_since: null,
         last_synced_at: now,
         last_sync_run_id: 'run-1',
         last_sync_action: 'auto_linked',
@@ -234,7 +244,7 @@ describe('reconcile plan', () => {
   it('a second plan over the same catalog writes nothing', () => {
     const products = [product('p1', 'One'), product('p2', 'Two', 'Draft')];
     const first = plan(products, []);
-    const stored = first.inserts.map((doc, i) => ({ _id: `l${i}`, ...doc }));
+    const stored = first.inserts.map((doc) => ({ ...doc }));
     const second = plan(products, stored, 'run-2');
     assert.deepEqual(second.counts, { total_aws: 2, matched: 2, updated: 0, auto_linked: 0, imported: 0 });
     assert.equal(second.updates.length + second.links.length + second.inserts.length, 0);
@@ -329,5 +339,90 @@ describe('AWS product details', () => {
     const doc = detailsDocumentOf({ Details: JSON.stringify({ Description: { ShortDescription: 'S' } }) });
     assert.equal(extractDetails(doc).short_description, 'S');
     assert.equal(detailsDocumentOf({ Details: '{not json' }), undefined);
+  });
+});
+
+describe('reconcile plan: AWS details and products gone from AWS', () => {
+  const described = (row: ExistingListing<string>, lastModified: string, runId = 'run-0') => ({
+    ...row,
+    aws_details_synced_at: now,
+    aws_details_modified: new Date(lastModified),
+    aws_details_run_id: runId,
+  });
+
+  it('describes new rows, rows whose AWS revision moved and linked rows never described, and nothing else', () => {
+    const result = plan(
+      [
+        product('p1', 'Current', 'Public', '2026-10-01T00:00:00Z'),
+        product('p2', 'Moved', 'Public', '2026-11-01T00:00:00Z'),
+        product('p3', 'Never described'),
+        product('p4', 'Linked by title'),
+        product('p5', 'New'),
+      ],
+      [
+        described(
+          { _id: 'l1', entity_id: 'p1', aws_visibility: 'Public', aws_last_modified: new Date('2026-10-01T00:00:00Z') },
+          '2026-10-01T00:00:00Z',
+        ),
+        described(
+          { _id: 'l2', entity_id: 'p2', aws_visibility: 'Public', aws_last_modified: new Date('2026-10-01T00:00:00Z') },
+          '2026-10-01T00:00:00Z',
+        ),
+        { _id: 'l3', entity_id: 'p3', aws_visibility: 'Public', aws_last_modified: new Date('2026-10-01T00:00:00Z') },
+        { _id: 'l4', title: 'linked by title', status: 'published' },
+      ],
+    );
+    assert.deepEqual(result.describe.map((d) => d.entityId).sort(), ['p2', 'p3', 'p4', 'p5']);
+    assert.equal(result.describe.find((d) => d.entityId === 'p5')?._id, result.inserts[0]?._id);
+  });
+
+  it('counts rows an earlier attempt of the same run described, without describing them again', () => {
+    const rows = [
+      described(
+        { _id: 'l1', entity_id: 'p1', aws_visibility: 'Public', aws_last_modified: new Date('2026-10-01T00:00:00Z') },
+        '2026-10-01T00:00:00Z',
+        'run-1',
+      ),
+      {
+        _id: 'l2',
+        entity_id: 'p2',
+        aws_visibility: 'Public',
+        aws_last_modified: new Date('2026-10-01T00:00:00Z'),
+        aws_details_error: { run_id: 'run-1' },
+      },
+    ];
+    const result = plan([product('p1', 'A'), product('p2', 'B')], rows);
+    assert.deepEqual(result.describedEarlier, { enriched: 1, errors: 1 });
+    assert.equal(result.describe.length, 0);
+  });
+
+  it("flags this connection's rows of completely listed types that AWS no longer lists, and un-flags a returning one", () => {
+    const result = plan(
+      [product('p1', 'Back again')],
+      [
+        {
+          _id: 'l1',
+          entity_id: 'p1',
+          connection_id: 'conn-1',
+          catalog_type: 'SAAS',
+          aws_visibility: 'Public',
+          aws_last_modified: new Date('2026-10-01T00:00:00Z'),
+          aws_missing_since: now,
+        },
+        { _id: 'l2', entity_id: 'gone', connection_id: 'conn-1', catalog_type: 'SAAS' },
+        { _id: 'l3', entity_id: 'gone-before', connection_id: 'conn-1', catalog_type: 'SAAS', aws_missing_since: now },
+        { _id: 'l4', entity_id: 'ami-gone', connection_id: 'conn-1', catalog_type: 'AMI' },
+        { _id: 'l5', entity_id: 'other-connection', connection_id: 'conn-2', catalog_type: 'SAAS' },
+      ],
+    );
+    assert.deepEqual(result.missing, [
+      { _id: 'l2', alreadyFlagged: false },
+      { _id: 'l3', alreadyFlagged: true },
+    ]);
+    assert.deepEqual(
+      result.updates.map((u) => [u._id, u.set.aws_missing_since]),
+      [['l1', null]],
+    );
+    assert.equal(result.counts.updated, 1, 'un-flagging a returning product is an update');
   });
 });
