@@ -32,6 +32,7 @@ import type {
   ReconcileInput,
   RunRef,
   SyncError,
+  SyncPreview,
   SyncSummary,
 } from '../shared/types.ts';
 import { assumeRoleFailure, awsErrorName, catalogFailure, isRejectedCredentials, isThrottling } from './aws-errors.ts';
@@ -194,15 +195,18 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   /** Marks the sync running, validates the connection and assumes its role; returns no secrets. */
-  async function assumeRole(ref: RunRef): Promise<AssumedRole> {
-    const doc = await loadConnection(ref.connectionId, {
-      status: 'running',
-      started_at: deps.clock(),
-      finished_at: null,
-      error: null,
-      workflow_id: ref.workflowId,
-      run_id: ref.runId,
-    });
+  async function assumeRole(ref: RunRef & { preview?: boolean }): Promise<AssumedRole> {
+    // A preview writes nothing to connections, not even its sync status.
+    const doc = ref.preview
+      ? await loadConnection(ref.connectionId)
+      : await loadConnection(ref.connectionId, {
+          status: 'running',
+          started_at: deps.clock(),
+          finished_at: null,
+          error: null,
+          workflow_id: ref.workflowId,
+          run_id: ref.runId,
+        });
     const connection = requireValid(doc);
     const { expiresAt } = await openSession(connection);
     log.info('Assumed role', { connectionId: ref.connectionId, accountId: connection.accountId });
@@ -369,7 +373,16 @@ export function createActivities(deps: ActivityDeps) {
     }
   }
 
-  async function reconcileOnce(input: ReconcileInput): Promise<SyncSummary> {
+  /**
+   * The run's products (inline or staged), the team's relevant rows in one read, and the plan over them.
+   * `recorded` is set instead when the staged pages are gone because an earlier attempt already finished.
+   */
+  async function planRun(
+    input: ReconcileInput,
+    now: Date,
+  ): Promise<
+    { plan: ReconcilePlan<DocId>; products: DiscoveredProduct[]; staged: boolean } | { recorded: SyncSummary }
+  > {
     const products: DiscoveredProduct[] = [];
     let staged = false;
     for (const list of input.lists) {
@@ -386,7 +399,7 @@ export function createActivities(deps: ActivityDeps) {
         // finished and only its completion was lost.
         const recorded = (await loadConnection(input.connectionId)).sync;
         if (recorded?.run_id === input.runId && recorded.summary && recorded.status !== 'running') {
-          return recorded.summary as SyncSummary;
+          return { recorded: recorded.summary as SyncSummary };
         }
         throw ApplicationFailure.create({
           type: FailureType.StagingMissing,
@@ -414,7 +427,6 @@ export function createActivities(deps: ActivityDeps) {
       )
       .toArray();
 
-    const now = deps.clock();
     const plan = planReconcile({
       teamId: input.teamId,
       connectionId: input.connectionId,
@@ -425,6 +437,14 @@ export function createActivities(deps: ActivityDeps) {
       listings,
       now,
     });
+    return { plan, products, staged };
+  }
+
+  async function reconcileOnce(input: ReconcileInput): Promise<SyncSummary> {
+    const now = deps.clock();
+    const planned = await planRun(input, now);
+    if ('recorded' in planned) return planned.recorded;
+    const { plan, staged } = planned;
     const details = await describeEntities(input.connectionId, plan.describe);
     const lost = await applyPlan(plan, detailsWrites(plan, details, input.runId, now), now);
 
@@ -602,6 +622,55 @@ export function createActivities(deps: ActivityDeps) {
     }
   }
 
+  /** What a sync would do, from the same plan, writing nothing to listings or connections. */
+  async function previewReconcile(input: ReconcileInput): Promise<SyncPreview> {
+    const planned = await planRun(input, deps.clock());
+    if ('recorded' in planned) throw new Error('a preview never records an outcome');
+    const { plan, products, staged } = planned;
+    if (staged) await c.staging.deleteMany({ run_id: input.runId });
+    deps.sessions.forget(input.connectionId);
+    const names = new Map(products.map((p) => [p.entityId, p.name]));
+    const titles = new Map(
+      (
+        await c.listings
+          .find({ _id: { $in: [...plan.updates, ...plan.missing].map((r) => r._id) } }, { projection: { title: 1 } })
+          .toArray()
+      ).map((r) => [String(r._id), typeof r.title === 'string' ? r.title : String(r._id)]),
+    );
+    const first = (items: string[]) => items.slice(0, PREVIEW_TITLES);
+    return {
+      total_aws: plan.counts.total_aws,
+      would: {
+        update: plan.counts.updated,
+        link: plan.counts.auto_linked,
+        import: plan.counts.imported,
+        flag_missing: plan.missing.length,
+        describe: plan.describe.length,
+      },
+      titles: {
+        update: first(plan.updates.map((u) => titles.get(String(u._id)) ?? String(u._id))),
+        link: first(plan.links.map((l) => names.get(l.set.entity_id) ?? l.set.entity_id)),
+        import: first(plan.inserts.map((i) => i.title)),
+        flag_missing: first(plan.missing.map((m) => titles.get(String(m._id)) ?? String(m._id))),
+      },
+      ambiguous: plan.ambiguous.slice(0, settings.summaryListLimit),
+      skipped_types: input.lists.flatMap((l) =>
+        l.status === 'skipped' ? [{ entity_type: l.entityType, reason: l.reason }] : [],
+      ),
+      failed_types: input.lists.flatMap((l) =>
+        l.status === 'failed' || l.status === 'interrupted'
+          ? [{ entity_type: l.entityType, type: l.error.type, message: l.error.message }]
+          : [],
+      ),
+    };
+  }
+
+  /** A preview (or a run) that ends early leaves no staged pages behind. */
+  async function discardStaging(input: { runId: string; connectionId: string }): Promise<void> {
+    deps.sessions.forget(input.connectionId);
+    await c.staging.deleteMany({ run_id: input.runId });
+  }
+
   async function recordSyncFailure(input: RunRef & { error: SyncError }): Promise<void> {
     await setSync(input.connectionId, {
       status: 'failed',
@@ -621,7 +690,16 @@ export function createActivities(deps: ActivityDeps) {
     });
   }
 
-  return { assumeRole, listFirstPages, listEntities, reconcile, recordSyncFailure, ...createSyncAllActivities(deps) };
+  return {
+    assumeRole,
+    listFirstPages,
+    listEntities,
+    reconcile,
+    previewReconcile,
+    discardStaging,
+    recordSyncFailure,
+    ...createSyncAllActivities(deps),
+  };
 }
 
 const LISTING_PROJECTION = {
@@ -641,6 +719,8 @@ const LISTING_PROJECTION = {
   aws_details_run_id: 1,
   'aws_details_error.run_id': 1,
 } as const;
+
+const PREVIEW_TITLES = 50;
 
 /** BatchDescribeEntities takes at most 20 entities; a few calls at once stay under the account's quota. */
 const DESCRIBE_BATCH = 20;

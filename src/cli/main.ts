@@ -5,7 +5,12 @@ import { ListingSyncClient } from '../client/index.ts';
 import { ensureSchedule, scheduleHandle, triggerSchedule } from '../client/schedule.ts';
 import { collections, connectionIdFilters } from '../activities/store.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
-import { syncAllWorkflowId, syncConnectionWorkflowId, SYNC_ALL_SCHEDULE_ID } from '../shared/workflow-ids.ts';
+import {
+  previewConnectionWorkflowId,
+  syncAllWorkflowId,
+  syncConnectionWorkflowId,
+  SYNC_ALL_SCHEDULE_ID,
+} from '../shared/workflow-ids.ts';
 import type { syncAll } from '../workflows/index.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
@@ -66,6 +71,38 @@ const commands: Record<string, Command> = {
           link,
           failure,
         });
+        return EXIT.failed;
+      }
+    },
+  },
+  preview: {
+    usage: 'preview <connectionId>',
+    help: 'Show what a sync of one connection would do now (update, link, import, flag, describe), writing nothing.',
+    async run(ctx, [connectionId]) {
+      if (!connectionId) throw new UsageError('preview needs a connection id');
+      const app = await ctx.app();
+      const workflowId = previewConnectionWorkflowId(connectionId);
+      try {
+        const preview = await app.previewConnectionSync(connectionId);
+        const w = preview.would;
+        const list = (titles: string[]) => (titles.length ? titles.join(', ') : '-');
+        const lines = [
+          `A sync of ${connectionId} would, of ${preview.total_aws} products in AWS:`,
+          `  update ${w.update}: ${list(preview.titles.update)}`,
+          `  link ${w.link}: ${list(preview.titles.link)}`,
+          `  import ${w.import}: ${list(preview.titles.import)}`,
+          `  flag as gone from AWS ${w.flag_missing}: ${list(preview.titles.flag_missing)}`,
+          `  describe ${w.describe} (BatchDescribeEntities)`,
+          `  ambiguous titles left to a person: ${list(preview.ambiguous.map((a) => a.title))}`,
+          ...preview.skipped_types.map((t) => `  skipped ${t.entity_type}: ${t.reason}`),
+          ...preview.failed_types.map((t) => `  failed ${t.entity_type}: ${t.type}: ${t.message}`),
+          app.uiLink(workflowId) ?? '',
+        ];
+        ctx.out(lines.join('\n'), preview);
+        return EXIT.ok;
+      } catch (err) {
+        const failure = failureOf(err);
+        ctx.out(`Preview of ${connectionId} failed: ${failure.type}: ${failure.message}`, { workflowId, failure });
         return EXIT.failed;
       }
     },

@@ -1,9 +1,9 @@
 import { Client, Connection, WorkflowIdConflictPolicy, type WorkflowHandle } from '@temporalio/client';
 import type { Config } from '../config.ts';
 import { CONNECTION_ID } from '../shared/search-attributes.ts';
-import type { SyncSummary } from '../shared/types.ts';
-import { syncConnectionWorkflowId } from '../shared/workflow-ids.ts';
-import type { syncConnection } from '../workflows/index.ts';
+import type { SyncPreview, SyncSummary } from '../shared/types.ts';
+import { previewConnectionWorkflowId, syncConnectionWorkflowId } from '../shared/workflow-ids.ts';
+import type { previewConnectionSync, syncConnection } from '../workflows/index.ts';
 
 export { syncConnectionWorkflowId };
 
@@ -50,6 +50,22 @@ export class ListingSyncClient {
   /** Starts (or joins) the connection's sync and waits for its summary. */
   async syncConnectionNow(connectionId: string): Promise<SyncSummary> {
     const { handle } = await this.startConnectionSync(connectionId);
+    return handle.result();
+  }
+
+  /**
+   * What a sync would do now, writing nothing: runs as its own workflow (visible in the Web UI); a second
+   * call while one runs joins it.
+   */
+  async previewConnectionSync(connectionId: string): Promise<SyncPreview> {
+    const handle = await this.client.workflow.start<typeof previewConnectionSync>('previewConnectionSync', {
+      taskQueue: this.taskQueue,
+      workflowId: previewConnectionWorkflowId(connectionId),
+      args: [{ connectionId }],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      typedSearchAttributes: [{ key: CONNECTION_ID, value: connectionId }],
+      staticSummary: `Preview a sync of connection ${connectionId} (writes nothing)`,
+    });
     return handle.result();
   }
 

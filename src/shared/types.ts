@@ -191,3 +191,14 @@ export interface SyncRunRecord {
 export type ConnectionReport =
   | { connectionId: string; outcome: 'succeeded'; counts: ReconcileCounts }
   | { connectionId: string; outcome: 'failed'; failure: ConnectionFailure; counts: ReconcileCounts | null };
+
+/** What a sync of a connection would do now (`previewConnectionSync`); nothing is written. */
+export interface SyncPreview {
+  total_aws: number;
+  would: { update: number; link: number; import: number; flag_missing: number; describe: number };
+  /** The first 50 titles of each kind. */
+  titles: { update: string[]; link: string[]; import: string[]; flag_missing: string[] };
+  ambiguous: AmbiguousTitle[];
+  skipped_types: SkippedType[];
+  failed_types: FailedType[];
+}

@@ -5,6 +5,11 @@ export function syncConnectionWorkflowId(connectionId: string): string {
   return `sync-connection-${connectionId}`;
 }
 
+/** A preview has an id of its own: it never collides with (or joins) a running sync. */
+export function previewConnectionWorkflowId(connectionId: string): string {
+  return `preview-connection-${connectionId}`;
+}
+
 export function syncAllWorkflowId(at: Date): string {
   return `sync-all-${at.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
 }

@@ -189,7 +189,7 @@ export async function syncConnection({ connectionId }: SyncConnectionInput): Pro
  * Every type's first pages in one local activity. Most sellers have fewer than 100 products per type, so
  * this is usually the whole listing; undefined sends every type down the patient path.
  */
-async function listFirstPages(
+export async function listFirstPages(
   connectionId: string,
   runId: string,
   accountId: string,
@@ -210,7 +210,7 @@ async function listFirstPages(
  * The rest of a type's pages (or all of them after a fast-path interruption), a heartbeating activity per
  * minute of listing. A failure after the retry budget fails this type only.
  */
-async function listType(
+export async function listType(
   ref: RunRef,
   entityType: EntityType,
   accountId: string,
@@ -245,7 +245,7 @@ async function listType(
 }
 
 /** Runs a step, turning whatever ends it into a failure named for the step's cause. */
-async function step<T>(fallbackType: string, fn: () => Promise<T>): Promise<T> {
+export async function step<T>(fallbackType: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -267,7 +267,7 @@ const RETRYABLE = new Set<string>([
  * message. A local activity's failure arrives bare, a regular one wrapped in ActivityFailure, and a retry
  * budget that ran out as a TimeoutFailure whose cause (when there is one) is the last attempt's failure.
  */
-function describeFailure(err: unknown, fallbackType: string): SyncError {
+export function describeFailure(err: unknown, fallbackType: string): SyncError {
   if (isCancellation(err)) return { type: FailureType.Cancelled, message: 'The sync was cancelled by an operator' };
   let cause = err instanceof ActivityFailure ? err.cause : err;
   let budgetSpent = false;
