@@ -292,7 +292,7 @@ describe('SyncConnection against the dev server, FerretDB and the emulator', fun
     });
   });
 
-  it('syncs 20,000 products with every history payload under 256 KB', async () => {
+  it('syncs 20,000 new products, with their AWS details, keeping every history payload under 256 KB', async () => {
     const tq = uniqueTaskQueue('large');
     const conn = await seedConnection(stack.db, {
       products: (acct) => [
@@ -303,23 +303,28 @@ describe('SyncConnection against the dev server, FerretDB and the emulator', fun
       ],
     });
     await withWorker(tq, async () => {
+      const started = Date.now();
       const { handle } = await appClient(tq).startConnectionSync(conn.connectionId);
       const summary = await handle.result();
+      const seconds = (Date.now() - started) / 1000;
       assert.equal(summary.total_aws, 20_000);
       assert.equal(summary.imported, 20_000);
+      assert.equal(summary.enriched, 20_000);
       const history = await handle.fetchHistory();
       let largest = 0;
       for (const event of history.events ?? []) largest = Math.max(largest, JSON.stringify(event).length);
+      const calls = (await emulator.stats()).byAccount[conn.accountId]?.calls;
       console.log(
-        `      20,000 products: ${history.events?.length} events, largest event ${(largest / 1024).toFixed(1)} KB`,
+        `      20,000 new products: ${seconds.toFixed(1)} s, ${history.events?.length} events, largest event ` +
+          `${(largest / 1024).toFixed(1)} KB, calls ${JSON.stringify(calls)}`,
       );
       assert.ok(largest < 256 * 1024, `an event of ${largest} bytes`);
       const staged = await stack.db
         .collection('sync_staging')
         .countDocuments({ run_id: (await handle.describe()).runId });
       assert.equal(staged, 0, 'staged pages are removed after the reconcile');
-      const calls = (await emulator.stats()).byAccount[conn.accountId]?.calls;
       assert.equal(calls?.ListEntities, 160 + 120 + 80 + 40, 'exactly ceil(products/50) ListEntities per type');
+      assert.equal(calls?.BatchDescribeEntities, 20_000 / 20, 'exactly ceil(k/20) BatchDescribeEntities');
       assert.equal(calls?.AssumeRole, 1);
     });
   });
