@@ -7,6 +7,7 @@ import {
   type MarketplaceCatalogClient,
 } from '@aws-sdk/client-marketplace-catalog';
 import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { activityInfo, cancellationSignal, Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
@@ -561,21 +562,46 @@ export function createActivities(deps: ActivityDeps) {
     const chunks: Array<typeof requests> = [];
     for (let i = 0; i < requests.length; i += DESCRIBE_BATCH) chunks.push(requests.slice(i, i + DESCRIBE_BATCH));
     let next = 0;
-    const worker = async () => {
-      for (let chunk = chunks[next++]; chunk; chunk = chunks[next++]) {
-        let response: BatchDescribeEntitiesCommandOutput;
+    /**
+     * One chunk, retried a few times in place: a chunk that still fails is recorded as an error on its rows
+     * (described again at the next sync) rather than failing the reconcile, so one throttled call never
+     * throws away the others' work.
+     */
+    const send = async (chunk: typeof requests): Promise<BatchDescribeEntitiesCommandOutput | ApplicationFailure> => {
+      for (let attempt = 1; ; attempt += 1) {
         try {
-          response = await client.send(
+          const response = await client.send(
             new BatchDescribeEntitiesCommand({
               EntityRequestList: chunk.map((r) => ({ Catalog: CATALOG, EntityId: r.entityId })),
             }),
             { abortSignal: signal },
           );
           metrics.awsCall('BatchDescribeEntities', 'ok');
+          return response;
         } catch (err) {
           metrics.awsCall('BatchDescribeEntities', isThrottling(err) ? 'throttled' : 'error');
-          if (isRejectedCredentials(err)) deps.sessions.forget(connectionId);
-          throw catalogFailure(err, 'BatchDescribeEntities', `(${chunk.length} products)`);
+          if (signal.aborted) throw err;
+          if (isRejectedCredentials(err)) {
+            deps.sessions.forget(connectionId);
+            throw catalogFailure(err, 'BatchDescribeEntities', `(${chunk.length} products)`);
+          }
+          const failure = catalogFailure(err, 'BatchDescribeEntities', `(${chunk.length} products)`);
+          if (failure.nonRetryable || attempt >= DESCRIBE_ATTEMPTS) return failure;
+          await delay(DESCRIBE_BACKOFF_MS * 2 ** (attempt - 1), undefined, { signal });
+        }
+      }
+    };
+    const worker = async () => {
+      for (let chunk = chunks[next++]; chunk; chunk = chunks[next++]) {
+        const response = await send(chunk);
+        if (response instanceof ApplicationFailure) {
+          for (const request of chunk) {
+            outcome.byId.set(String(request._id), {
+              error: { code: response.type ?? 'Error', message: response.message },
+            });
+            outcome.errors += 1;
+          }
+          continue;
         }
         for (const request of chunk) {
           const entity = response.EntityDetails?.[request.entityId];
@@ -725,6 +751,8 @@ const PREVIEW_TITLES = 50;
 /** BatchDescribeEntities takes at most 20 entities; a few calls at once stay under the account's quota. */
 const DESCRIBE_BATCH = 20;
 const DESCRIBE_CONCURRENCY = 4;
+const DESCRIBE_ATTEMPTS = 4;
+const DESCRIBE_BACKOFF_MS = 250;
 
 type Described = { details: AwsDetails; modified: Date | null } | { error: { code: string; message: string } };
 

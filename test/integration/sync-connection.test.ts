@@ -79,7 +79,11 @@ describe('SyncConnection against the dev server, FerretDB and the emulator', fun
       }
       const stats = await emulator.stats();
       // 57 SaaS products need two pages at 50 per page; the other types one each; one AssumeRole.
-      assert.deepEqual(stats.byAccount[conn.accountId]?.calls, { AssumeRole: 1, ListEntities: 5 });
+      assert.deepEqual(stats.byAccount[conn.accountId]?.calls, {
+        AssumeRole: 1,
+        ListEntities: 5,
+        BatchDescribeEntities: Math.ceil(64 / 20),
+      });
 
       const second = await appClient(tq).syncConnectionNow(conn.connectionId);
       assert.equal(second.imported, 0);
