@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { awsJsonError, json, type Reply } from './http.ts';
 import { parseAuthorization, signatureMatches } from './sigv4.ts';
+import { detailsDocument } from './details.ts';
 import { ENTITY_TYPES, type EmulatorState, type Product } from './state.ts';
 
 const CATALOG = 'AWSMarketplace';
@@ -61,13 +62,19 @@ function summary(accountId: string, p: Product) {
   };
 }
 
-function details(accountId: string, p: Product) {
+/**
+ * Strictly increasing with lastModified, so any change of the product is a new revision, as on AWS where
+ * every change set that touches an entity gives it a new one.
+ */
+const revision = (p: Product) => Math.floor(Date.parse(p.lastModified) / 1000);
+
+function entityDetail(accountId: string, p: Product) {
   return {
     EntityType: `${p.entityType}@1.0`,
-    EntityIdentifier: `${p.entityId}@${Math.max(1, Math.floor(Date.parse(p.lastModified) / 86_400_000) % 97)}`,
     EntityArn: summary(accountId, p).EntityArn,
+    EntityIdentifier: `${p.entityId}@${revision(p)}`,
     LastModifiedDate: p.lastModified,
-    DetailsDocument: { Description: { ProductTitle: p.name, Visibility: p.visibility } },
+    DetailsDocument: detailsDocument(accountId, p),
   };
 }
 
@@ -93,7 +100,7 @@ function decodeToken(token: string): PageToken | null {
   }
 }
 
-const SORT_KEYS = new Map<unknown, keyof Product>([
+const SORT_KEYS = new Map<unknown, 'lastModified' | 'name' | 'entityId'>([
   ['LastModifiedDate', 'lastModified'],
   ['Name', 'name'],
   ['EntityId', 'entityId'],
@@ -158,33 +165,68 @@ function findProduct(state: EmulatorState, accountId: string, entityId: string):
   return state.account(accountId)?.productsById.get(entityId);
 }
 
+// EntityRequest's documented constraints.
+const CATALOG_PATTERN = /^[a-zA-Z]+$/;
+const ENTITY_ID_PATTERN = /^[a-zA-Z0-9][.a-zA-Z0-9/-]+[a-zA-Z0-9]$/;
+const BATCH_MAX = 20;
+
+const validationError = (value: unknown, at: string, constraint: string) =>
+  catalogError(
+    'ValidationException',
+    `1 validation error detected: Value '${typeof value === 'string' ? value : JSON.stringify(value)}' at '${at}' failed to satisfy constraint: ${constraint}`,
+  );
+
 export function describeEntity(state: EmulatorState, accountId: string, query: URLSearchParams): Reply {
   if (query.get('catalog') !== CATALOG) return catalogError('ValidationException', `catalog must be ${CATALOG}`);
-  const entityId = query.get('entityId') ?? '';
+  const entityId = query.get('entityId');
+  if (!entityId || entityId.length > 255 || !/^[\w-]+$/.test(entityId))
+    return validationError(
+      entityId ?? 'null',
+      'entityId',
+      'Member must satisfy regular expression pattern: ^[\\w\\-]+$',
+    );
+  const injected = state.faultsFor(accountId).describeErrors?.[entityId];
+  if (injected) return catalogError(injected.code, injected.message);
   const product = findProduct(state, accountId, entityId);
   if (!product) return catalogError('ResourceNotFoundException', `Entity ${entityId} not found`);
-  return ok(details(accountId, product));
+  const detail = entityDetail(accountId, product);
+  // DescribeEntity also carries the legacy Details: the same document as a string.
+  return ok({ ...detail, Details: JSON.stringify(detail.DetailsDocument) });
 }
 
 export function batchDescribeEntities(state: EmulatorState, accountId: string, body: Record<string, unknown>): Reply {
   const requests = body.EntityRequestList;
-  if (!Array.isArray(requests) || requests.length < 1 || requests.length > 20) {
-    return catalogError('ValidationException', 'EntityRequestList must have 1 to 20 entries');
+  if (!Array.isArray(requests)) return validationError('null', 'entityRequestList', 'Member must not be null');
+  if (requests.length < 1 || requests.length > BATCH_MAX) {
+    const bound = requests.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${BATCH_MAX}`;
+    return validationError(`[${requests.length} entries]`, 'entityRequestList', `Member must have length ${bound}`);
   }
+  for (const [i, r] of requests.entries()) {
+    const { Catalog, EntityId } = (r ?? {}) as { Catalog?: unknown; EntityId?: unknown };
+    if (typeof Catalog !== 'string' || !CATALOG_PATTERN.test(Catalog) || Catalog.length > 64)
+      return validationError(
+        Catalog ?? 'null',
+        `entityRequestList.${i + 1}.member.catalog`,
+        'Member must not be null and must satisfy regular expression pattern: ^[a-zA-Z]+$',
+      );
+    if (Catalog !== CATALOG)
+      return catalogError('ValidationException', `Catalog ${Catalog} is not supported; use ${CATALOG}`);
+    if (typeof EntityId !== 'string' || !ENTITY_ID_PATTERN.test(EntityId) || EntityId.length > 255)
+      return validationError(
+        EntityId ?? 'null',
+        `entityRequestList.${i + 1}.member.entityId`,
+        'Member must not be null and must satisfy regular expression pattern: ^[a-zA-Z0-9][.a-zA-Z0-9/-]+[a-zA-Z0-9]$',
+      );
+  }
+  const injected = state.faultsFor(accountId).describeErrors ?? {};
   const EntityDetails: Record<string, unknown> = {};
   const Errors: Record<string, unknown> = {};
-  for (const r of requests as Array<{ Catalog?: string; EntityId?: string }>) {
-    const id = r.EntityId ?? '';
-    const product = r.Catalog === CATALOG ? findProduct(state, accountId, id) : undefined;
-    if (product) {
-      const { EntityType, EntityArn, EntityIdentifier, LastModifiedDate, DetailsDocument } = details(
-        accountId,
-        product,
-      );
-      EntityDetails[id] = { EntityType, EntityArn, EntityIdentifier, LastModifiedDate, DetailsDocument };
-    } else {
-      Errors[id] = { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Entity ${id} not found` };
-    }
+  for (const { EntityId: id } of requests as Array<{ EntityId: string }>) {
+    const error = injected[id];
+    const product = error ? undefined : findProduct(state, accountId, id);
+    if (error) Errors[id] = { ErrorCode: error.code, ErrorMessage: error.message ?? `${error.code} (emulated)` };
+    else if (product) EntityDetails[id] = entityDetail(accountId, product);
+    else Errors[id] = { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Entity ${id} not found` };
   }
   return ok({ EntityDetails, Errors });
 }

@@ -102,7 +102,13 @@ function admin(
       state.patchFaults(parts[1], body);
       return json(200, { ok: true });
     }
-    if (parts[0] === 'accounts' && parts[1] && parts[2] === 'products' && method === 'PUT') {
+    if (parts[0] === 'accounts' && parts[1] && parts[2] === 'products' && parts[3] && method === 'PATCH') {
+      if (!state.account(parts[1])?.productsById.has(parts[3]))
+        return json(404, { error: `no product ${parts[3]} in ${parts[1]}` });
+      state.patchProduct(parts[1], parts[3], body);
+      return json(200, { ok: true });
+    }
+    if (parts[0] === 'accounts' && parts[1] && parts[2] === 'products' && !parts[3] && method === 'PUT') {
       state.setProducts(parts[1], (body.products ?? []) as Parameters<EmulatorState['setProducts']>[1]);
       return json(200, { ok: true });
     }

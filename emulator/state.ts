@@ -11,12 +11,22 @@ export interface Product {
   name: string;
   visibility: string;
   lastModified: string;
+  /** Replaces the generated DetailsDocument verbatim, so a test can send AWS an odd one. */
+  details?: Record<string, unknown>;
+}
+
+/** An error an operation answers for one entity, as restJson1 words it. */
+export interface InjectedError {
+  code: string;
+  message?: string;
 }
 
 export interface Faults {
   latencyMs?: number;
   throttleRate?: number;
-  entityTypeErrors?: Record<string, { code: string; message?: string }>;
+  entityTypeErrors?: Record<string, InjectedError>;
+  /** Per entity id: BatchDescribeEntities lists it under Errors, DescribeEntity answers the error. */
+  describeErrors?: Record<string, InjectedError>;
   denyAssumeRole?: boolean;
   outage?: { durationMs: number; status: number; operations?: string[] };
   hang?: { operations?: string[] };
@@ -79,16 +89,34 @@ export function generateProducts(accountId: string, entityType: string, count: n
   });
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const PRODUCT_FIELDS = ['entityType', 'entityId', 'name', 'visibility', 'lastModified', 'details'];
+
 function checkProduct(p: Product): void {
   for (const key of ['entityType', 'entityId', 'name', 'visibility', 'lastModified'] as const) {
     if (typeof p?.[key] !== 'string') throw new Error(`product ${JSON.stringify(p)} needs a string ${key}`);
   }
+  const unknown = Object.keys(p).filter((k) => !PRODUCT_FIELDS.includes(k));
+  if (unknown.length > 0) throw new Error(`product ${p.entityId}: unknown field(s) ${unknown.join(', ')}`);
   if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(p.lastModified)) {
     throw new Error(`product ${p.entityId}: lastModified must look like 2026-01-31T12:00:00Z`);
   }
+  if (p.details !== undefined && !isObject(p.details))
+    throw new Error(`product ${p.entityId}: details must be an object (the whole DetailsDocument)`);
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+function checkInjectedErrors(fault: string, errors: unknown): void {
+  if (!isObject(errors)) throw new Error(`${fault} must be an object of { code, message? }`);
+  for (const [key, e] of Object.entries(errors)) {
+    if (!isObject(e) || typeof e.code !== 'string' || e.code === '')
+      throw new Error(`${fault}.${key}.code is required`);
+    if (e.message !== undefined && typeof e.message !== 'string')
+      throw new Error(`${fault}.${key}.message must be a string`);
+    const extra = Object.keys(e).filter((k) => k !== 'code' && k !== 'message');
+    if (extra.length > 0) throw new Error(`unknown ${fault}.${key} field(s): ${extra.join(', ')}`);
+  }
+}
 
 function checkOperations(fault: string, operations: unknown): void {
   if (operations === undefined) return;
@@ -102,6 +130,7 @@ function checkFaults(faults: object): Faults {
     latencyMs,
     throttleRate,
     entityTypeErrors,
+    describeErrors,
     denyAssumeRole,
     outage,
     hang,
@@ -125,6 +154,7 @@ function checkFaults(faults: object): Faults {
         throw new Error(`entityTypeErrors.${type}.code is required`);
     }
   }
+  if (describeErrors !== undefined) checkInjectedErrors('describeErrors', describeErrors);
   if (outage !== undefined) {
     if (!isObject(outage)) throw new Error('outage must be { durationMs, status, operations? }');
     const { durationMs, status, operations, ...extra } = outage;
@@ -153,6 +183,20 @@ function checkFaults(faults: object): Faults {
     }
   }
   return faults;
+}
+
+function indexProducts(accountId: string, products: Product[]): Pick<Account, 'productsByType' | 'productsById'> {
+  const productsByType = new Map<string, Product[]>();
+  const productsById = new Map<string, Product>();
+  for (const p of products) {
+    checkProduct(p);
+    if (productsById.has(p.entityId)) throw new Error(`duplicate entityId ${p.entityId} in ${accountId}`);
+    productsById.set(p.entityId, p);
+    const list = productsByType.get(p.entityType) ?? [];
+    list.push(p);
+    productsByType.set(p.entityType, list);
+  }
+  return { productsByType, productsById };
 }
 
 const outageEnd = (faults: Faults): number | undefined =>
@@ -186,38 +230,45 @@ export class EmulatorState {
       if (typeof r?.name !== 'string' || !(r.externalId === null || typeof r.externalId === 'string'))
         throw new Error(`account ${spec.accountId}: a role is { name: string, externalId: string | null }`);
     }
-    const previous = this.accounts.get(spec.accountId);
     const faults = checkFaults(spec.faults ?? {});
-    const account: Account = {
-      accountId: spec.accountId,
-      roles: new Map(spec.roles.map((r) => [r.name, r.externalId])),
-      productsByType: new Map(),
-      productsById: new Map(),
-      faults,
-      outageEndsAt: outageEnd(faults),
-      throttleDebt: 0,
-      issued: previous?.issued ?? [],
-    };
-    this.accounts.set(spec.accountId, account);
-    this.setProducts(spec.accountId, [
+    // Everything is checked before the account is replaced, so a refused spec leaves the old one in place.
+    const products = indexProducts(spec.accountId, [
       ...(spec.products ?? []),
       ...Object.entries(spec.generate ?? {}).flatMap(([type, n]) => generateProducts(spec.accountId, type, n)),
     ]);
+    this.accounts.set(spec.accountId, {
+      accountId: spec.accountId,
+      roles: new Map(spec.roles.map((r) => [r.name, r.externalId])),
+      ...products,
+      faults,
+      outageEndsAt: outageEnd(faults),
+      throttleDebt: 0,
+      issued: this.accounts.get(spec.accountId)?.issued ?? [],
+    });
   }
 
   setProducts(accountId: string, products: Product[]): void {
     const account = this.account(accountId);
     if (!account) throw new Error(`no account ${accountId}`);
-    account.productsByType = new Map();
-    account.productsById = new Map();
-    for (const p of products) {
-      checkProduct(p);
-      if (account.productsById.has(p.entityId)) throw new Error(`duplicate entityId ${p.entityId} in ${accountId}`);
-      account.productsById.set(p.entityId, p);
-      const list = account.productsByType.get(p.entityType) ?? [];
-      list.push(p);
-      account.productsByType.set(p.entityType, list);
+    Object.assign(account, indexProducts(accountId, products));
+  }
+
+  /** Changes one product in place; a null value drops an optional field (`details`). */
+  patchProduct(accountId: string, entityId: string, patch: Record<string, unknown>): void {
+    const account = this.account(accountId);
+    const current = account?.productsById.get(entityId);
+    if (!account || !current) throw new Error(`no product ${entityId} in ${accountId}`);
+    if ('entityId' in patch || 'entityType' in patch) throw new Error('a product keeps its entityId and entityType');
+    const next = { ...current } as Record<string, unknown>;
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === null) delete next[key];
+      else next[key] = value;
     }
+    checkProduct(next as unknown as Product);
+    const updated = next as unknown as Product;
+    account.productsById.set(entityId, updated);
+    const list = account.productsByType.get(updated.entityType)!;
+    list[list.indexOf(current)] = updated;
   }
 
   clear(): void {

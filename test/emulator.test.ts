@@ -20,7 +20,9 @@ import { request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { listEntities } from '../emulator/catalog.ts';
+import { detailsDocument } from '../emulator/details.ts';
 import { startEmulator, type RunningEmulator } from '../emulator/server.ts';
+import type { Product } from '../emulator/state.ts';
 
 const ACCOUNT = '111122223333';
 const OPEN_ACCOUNT = '444455556666';
@@ -407,6 +409,286 @@ describe('AWS emulator through the official SDK clients', () => {
     assert.equal((await admin('POST', 'accounts', { accounts: [{ accountId: '123', roles: [] }] })).status, 400);
   });
 
+  describe('product details', () => {
+    const PRODUCTS: Product[] = [
+      {
+        entityType: 'SaaSProduct',
+        entityId: 'prod-saasdetails01',
+        name: 'Acme Analytics SaaS',
+        visibility: 'Public',
+        lastModified: '2026-02-01T10:00:00Z',
+      },
+      {
+        entityType: 'AmiProduct',
+        entityId: 'prod-amidetails001',
+        name: 'Harbor Backup AMI 2',
+        visibility: 'Limited',
+        lastModified: '2026-02-02T10:00:00Z',
+      },
+      {
+        entityType: 'ContainerProduct',
+        entityId: 'prod-ctrdetails001',
+        name: 'Orbit Search Container',
+        visibility: 'Restricted',
+        lastModified: '2026-02-03T10:00:00Z',
+      },
+      {
+        entityType: 'ProfessionalServicesProduct',
+        entityId: 'prod-psdetails0001',
+        name: 'Beacon Migration Services',
+        visibility: 'Draft',
+        lastModified: '2026-02-04T10:00:00Z',
+      },
+    ];
+    const [saas, ami, container, services] = PRODUCTS as [Product, Product, Product, Product];
+    const SHARED_PARTS = ['Description', 'PromotionalResources', 'SupportInformation', 'Targeting'];
+    const PARTS: Record<string, string[]> = {
+      SaaSProduct: [...SHARED_PARTS, 'Dimensions', 'Versions'],
+      AmiProduct: [...SHARED_PARTS, 'Versions', 'RegionAvailability', 'Dimensions', 'Compatibility'],
+      ContainerProduct: [...SHARED_PARTS, 'Versions', 'RegionAvailability', 'Repositories', 'Dimensions'],
+      ProfessionalServicesProduct: [...SHARED_PARTS, 'Dimensions'],
+    };
+    const batch = (client: MarketplaceCatalogClient, ids: string[]) =>
+      client.send(
+        new BatchDescribeEntitiesCommand({
+          EntityRequestList: ids.map((EntityId) => ({ Catalog: 'AWSMarketplace', EntityId })),
+        }),
+      );
+    const describe1 = (client: MarketplaceCatalogClient, EntityId: string) =>
+      client.send(new DescribeEntityCommand({ Catalog: 'AWSMarketplace', EntityId }));
+    type Doc = Record<string, any>;
+
+    // Fresh products and no faults for every test, whatever the one before changed.
+    beforeEach(() =>
+      emulator.state.putAccount({
+        accountId: ACCOUNT,
+        roles: [{ name: 'ListingSync', externalId: 'ext-1234' }],
+        products: PRODUCTS,
+        generate: { SaaSProduct: 25 },
+      }),
+    );
+
+    it('BatchDescribeEntities and DescribeEntity serve each type’s DetailsDocument as AWS shapes it', async () => {
+      const client = await session();
+      const { EntityDetails, Errors } = await batch(
+        client,
+        PRODUCTS.map((p) => p.entityId),
+      );
+      assert.deepEqual(Errors, {});
+      for (const p of PRODUCTS) {
+        const detail = EntityDetails![p.entityId]!;
+        assert.equal(detail.EntityType, `${p.entityType}@1.0`);
+        assert.equal(
+          detail.EntityArn,
+          `arn:aws:aws-marketplace:us-east-1:${ACCOUNT}:AWSMarketplace/${p.entityType}/${p.entityId}`,
+        );
+        assert.equal(detail.EntityIdentifier, `${p.entityId}@${Date.parse(p.lastModified) / 1000}`);
+        assert.equal(detail.LastModifiedDate, p.lastModified);
+        const doc = detail.DetailsDocument as Doc;
+        assert.deepEqual(Object.keys(doc).sort(), [...PARTS[p.entityType]!].sort(), p.entityType);
+        // Cast, or deepEqual's assertion would narrow doc to the generator's looser type.
+        assert.deepEqual(doc, detailsDocument(ACCOUNT, p) as Doc, 'the document crosses the wire unchanged');
+        const { Description, PromotionalResources, SupportInformation } = doc;
+        assert.equal(Description.ProductTitle, p.name);
+        assert.equal(Description.ShortDescription, `Short description of ${p.name}`);
+        assert.match(Description.LongDescription, new RegExp(`^Long description of ${p.name}\\.`));
+        assert.deepEqual(
+          Description.Highlights,
+          [1, 2, 3].map((i) => `${p.name} highlight ${i}`),
+        );
+        assert.equal(Description.Categories.length, 2);
+        assert.ok(Description.Categories.every((c: unknown) => typeof c === 'string'));
+        assert.equal(Description.Visibility, p.visibility);
+        assert.match(Description.ProductCode, /^[0-9a-f]{25}$/);
+        assert.equal(Description.Manufacturer, null, 'the SDK keeps the nulls AWS sends in a document');
+        assert.deepEqual(PromotionalResources.Videos, []);
+        assert.equal(PromotionalResources.LogoUrl, `https://awsmp-logos.s3.amazonaws.com/${p.entityId}.png`);
+        assert.equal(SupportInformation.Description, `Support for ${p.name}: support@example.com, 24x7.`);
+
+        const one = await describe1(client, p.entityId);
+        assert.equal(one.EntityIdentifier, detail.EntityIdentifier);
+        assert.equal(one.EntityType, detail.EntityType);
+        assert.deepEqual(one.DetailsDocument, doc);
+        assert.deepEqual(JSON.parse(one.Details!), doc, 'the legacy Details string holds the same document');
+      }
+      const docOf = (p: Product) => EntityDetails![p.entityId]!.DetailsDocument as Doc;
+      assert.deepEqual(docOf(saas).Description.SearchKeywords, ['acme', 'analytics', 'saas']);
+      assert.deepEqual(docOf(ami).Description.SearchKeywords, ['harbor', 'backup', 'ami']);
+      assert.equal(docOf(saas).Versions[0].DeliveryOptions[0].Type, 'SaaSUrl');
+      assert.deepEqual(docOf(saas).Targeting, { PositiveTargeting: { BuyerAccounts: [] } });
+      assert.equal(docOf(saas).Dimensions[0].Key, 'Users');
+      assert.match(docOf(ami).Versions[0].Sources[0].Image, /^ami-[0-9a-f]{17}$/);
+      assert.equal(docOf(ami).Versions[0].DeliveryOptions[0].SourceId, docOf(ami).Versions[0].Sources[0].Id);
+      assert.deepEqual(
+        docOf(ami).Dimensions.map((d: Doc) => d.Key),
+        ['t3.medium', 'm5.large'],
+      );
+      assert.deepEqual(docOf(ami).Targeting, { PositiveTargeting: { BuyerAccounts: [ACCOUNT] } }, 'Limited');
+      assert.equal(docOf(container).Versions[0].Sources[0].Type, 'DockerImages');
+      assert.equal(docOf(container).Versions[0].CreationDate, '2026-02-03T10:00:00.000Z');
+      assert.deepEqual(docOf(container).Repositories, [
+        { Url: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/seller/${container.entityId}`, Type: 'ECR' },
+      ]);
+      assert.equal(docOf(services).Dimensions[0].Key, 'Engagement');
+    });
+
+    it('a product’s own details are served verbatim, however odd, and refused unless an object', async () => {
+      const client = await session();
+      const odd = {
+        Description: { ProductTitle: null, ShortDescription: 42, Highlights: 'one', Categories: [null, 7, {}] },
+        PromotionalResources: 'none',
+        Huge: 'x'.repeat(300_000),
+        Nested: { deep: [[], {}, [null]] },
+      };
+      assert.equal(
+        (await admin('PATCH', `accounts/${ACCOUNT}/products/${saas.entityId}`, { details: odd })).status,
+        200,
+      );
+      const { EntityDetails } = await batch(client, [saas.entityId, ami.entityId]);
+      assert.deepEqual(EntityDetails![saas.entityId]!.DetailsDocument, odd);
+      assert.deepEqual(EntityDetails![ami.entityId]!.DetailsDocument, detailsDocument(ACCOUNT, ami));
+      const one = await describe1(client, saas.entityId);
+      assert.deepEqual(one.DetailsDocument, odd);
+      assert.deepEqual(JSON.parse(one.Details!), odd);
+      const empty = await admin('PATCH', `accounts/${ACCOUNT}/products/${saas.entityId}`, { details: {} });
+      assert.equal(empty.status, 200);
+      assert.deepEqual((await describe1(client, saas.entityId)).DetailsDocument, {});
+      await admin('PATCH', `accounts/${ACCOUNT}/products/${saas.entityId}`, { details: null });
+      assert.deepEqual((await describe1(client, saas.entityId)).DetailsDocument, detailsDocument(ACCOUNT, saas));
+
+      for (const details of [[], 'x', 1, null]) {
+        const res = await admin('POST', 'accounts', {
+          accounts: [{ accountId: ACCOUNT, roles: [], products: [{ ...saas, details }] }],
+        });
+        assert.equal(res.status, 400, JSON.stringify(details));
+        assert.match(res.body.error, /details must be an object/);
+      }
+      const typo = await admin('PUT', `accounts/${ACCOUNT}/products`, { products: [{ ...saas, detail: {} }] });
+      assert.equal(typo.status, 400);
+      assert.match(typo.body.error, /unknown field\(s\) detail/);
+      const patched = await admin('PATCH', `accounts/${ACCOUNT}/products/${saas.entityId}`, { details: ['x'] });
+      assert.match(patched.body.error, /details must be an object/);
+      const renamed = await admin('PATCH', `accounts/${ACCOUNT}/products/${saas.entityId}`, { entityId: 'prod-new' });
+      assert.match(renamed.body.error, /keeps its entityId/);
+      assert.equal((await admin('PATCH', `accounts/${ACCOUNT}/products/prod-nope`, {})).status, 404);
+      // Nothing refused above changed the account: its role and products are as they were.
+      assert.deepEqual((await describe1(client, saas.entityId)).DetailsDocument, detailsDocument(ACCOUNT, saas));
+      await session();
+    });
+
+    it('describeErrors: BatchDescribeEntities lists them under Errors, DescribeEntity answers them', async () => {
+      const client = await session();
+      emulator.state.resetStats();
+      const faults = await admin('PATCH', `accounts/${ACCOUNT}/faults`, {
+        describeErrors: {
+          [saas.entityId]: { code: 'AccessDeniedException', message: 'not yours' },
+          'prod-ghost001': { code: 'InternalServiceException' },
+        },
+      });
+      assert.equal(faults.status, 200, JSON.stringify(faults.body));
+      const { EntityDetails, Errors } = await batch(client, [
+        saas.entityId,
+        ami.entityId,
+        'prod-ghost001',
+        'prod-missing1',
+      ]);
+      assert.deepEqual(Object.keys(EntityDetails!), [ami.entityId]);
+      assert.deepEqual(Errors, {
+        [saas.entityId]: { ErrorCode: 'AccessDeniedException', ErrorMessage: 'not yours' },
+        'prod-ghost001': { ErrorCode: 'InternalServiceException', ErrorMessage: 'InternalServiceException (emulated)' },
+        'prod-missing1': { ErrorCode: 'ResourceNotFoundException', ErrorMessage: 'Entity prod-missing1 not found' },
+      });
+
+      const denied = await errorOf(describe1(client, saas.entityId));
+      assert.ok(denied instanceof AccessDeniedException);
+      assert.equal(denied.$metadata.httpStatusCode, 403);
+      assert.equal(denied.message, 'not yours');
+      const internal = await errorOf(describe1(client, 'prod-ghost001'));
+      assert.ok(internal instanceof InternalServiceException);
+      assert.equal(internal.$metadata.httpStatusCode, 500);
+      await describe1(client, ami.entityId);
+
+      // A global fault reaches every account; the account's own replaces it.
+      await admin('PATCH', `accounts/${ACCOUNT}/faults`, { describeErrors: null });
+      await admin('PUT', 'faults', { describeErrors: { [ami.entityId]: { code: 'ThrottlingException' } } });
+      await assert.rejects(describe1(client, ami.entityId), ThrottlingException);
+      await admin('PUT', 'faults', {});
+      await describe1(client, ami.entityId);
+
+      const stats = (await admin('GET', 'stats')).body.byAccount[ACCOUNT];
+      assert.deepEqual(stats.calls, { BatchDescribeEntities: 1, DescribeEntity: 5 });
+      assert.deepEqual(stats.errors, { DescribeEntity: 3 });
+    });
+
+    it('BatchDescribeEntities takes 1 to 20 entries, each naming the AWSMarketplace catalog and an entity', async () => {
+      const client = await session();
+      const ids = emulator.state
+        .account(ACCOUNT)!
+        .productsByType.get('SaaSProduct')!
+        .map((p) => p.entityId)
+        .slice(0, 21);
+      assert.equal(ids.length, 21);
+      const twenty = await batch(client, ids.slice(0, 20));
+      assert.equal(Object.keys(twenty.EntityDetails!).length, 20);
+      assert.deepEqual(twenty.Errors, {});
+
+      const tooMany = await errorOf(batch(client, ids));
+      assert.ok(tooMany instanceof ValidationException);
+      assert.equal(tooMany.$metadata.httpStatusCode, 422);
+      assert.match(tooMany.message, /'entityRequestList' failed to satisfy constraint: .*less than or equal to 20/);
+      const invalid: Array<Array<Record<string, string>>> = [
+        [],
+        [{ Catalog: 'AWSMarketplace' }],
+        [{ EntityId: ids[0]! }],
+        [{ Catalog: 'SomewhereElse', EntityId: ids[0]! }],
+        [
+          { Catalog: 'AWSMarketplace', EntityId: ids[0]! },
+          { Catalog: 'AWSMarketplace', EntityId: 'bad id!' },
+        ],
+      ];
+      for (const list of invalid) {
+        await assert.rejects(
+          client.send(new BatchDescribeEntitiesCommand({ EntityRequestList: list as never })),
+          ValidationException,
+          JSON.stringify(list),
+        );
+      }
+      await assert.rejects(describe1(client, 'bad id!'), ValidationException);
+    });
+
+    it('the revision in EntityIdentifier changes whenever lastModified does, and only then', async () => {
+      const client = await session();
+      const identifier = async () => (await describe1(client, ami.entityId)).EntityIdentifier!;
+      const first = await identifier();
+      assert.equal(first, (await batch(client, [ami.entityId])).EntityDetails![ami.entityId]!.EntityIdentifier);
+      assert.equal(await identifier(), first, 'stable while the product is');
+
+      await admin('PATCH', `accounts/${ACCOUNT}/products/${ami.entityId}`, { lastModified: '2026-02-02T10:00:01Z' });
+      const second = await identifier();
+      assert.notEqual(second, first, 'a second later is a new revision');
+      assert.match(second, new RegExp(`^${ami.entityId}@\\d+$`));
+
+      await admin('PATCH', `accounts/${ACCOUNT}/products/${ami.entityId}`, {
+        name: 'Harbor Backup AMI 3',
+        lastModified: '2026-03-01T00:00:00Z',
+      });
+      const renamed = await describe1(client, ami.entityId);
+      assert.notEqual(renamed.EntityIdentifier, second);
+      assert.equal(renamed.LastModifiedDate, '2026-03-01T00:00:00Z');
+      assert.equal(
+        (renamed.DetailsDocument as Doc).Description.ShortDescription,
+        'Short description of Harbor Backup AMI 3',
+      );
+      const listed = await client.send(
+        new ListEntitiesCommand({ Catalog: 'AWSMarketplace', EntityType: 'AmiProduct' }),
+      );
+      assert.deepEqual(
+        listed.EntitySummaryList!.map((s) => [s.Name, s.LastModifiedDate]),
+        [['Harbor Backup AMI 3', '2026-03-01T00:00:00Z']],
+      );
+    });
+  });
+
   describe('hostile AWS faults', () => {
     const assume = (client = sts()) =>
       client.send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 's1', ExternalId: 'ext-1234' }));
@@ -662,6 +944,14 @@ describe('AWS emulator through the official SDK clients', () => {
         [{ oddSummaries: { SaaSProduct: [1] } }, /oddSummaries\.SaaSProduct must be an array of objects/],
         [{ oddSummaries: [] }, /oddSummaries must be/],
         [{ hung: {} }, /unknown fault\(s\): hung/],
+        [{ describeErrors: [] }, /describeErrors must be an object of \{ code, message\? \}/],
+        [{ describeErrors: { 'prod-x': 'AccessDeniedException' } }, /describeErrors\.prod-x\.code is required/],
+        [{ describeErrors: { 'prod-x': { message: 'm' } } }, /describeErrors\.prod-x\.code is required/],
+        [{ describeErrors: { 'prod-x': { code: 'X', message: 1 } } }, /describeErrors\.prod-x\.message must be/],
+        [
+          { describeErrors: { 'prod-x': { code: 'X', status: 500 } } },
+          /unknown describeErrors\.prod-x field\(s\): status/,
+        ],
       ];
       for (const [body, message] of cases) {
         for (const [method, path] of [

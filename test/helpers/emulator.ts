@@ -6,6 +6,8 @@ export interface EmulatorProduct {
   name: string;
   visibility: string;
   lastModified: string;
+  /** Served verbatim as the product's DetailsDocument instead of the generated one. */
+  details?: Record<string, unknown>;
 }
 
 export interface EmulatorAccount {
@@ -33,6 +35,11 @@ export interface EmulatorFaults {
   /** 0..1 of calls answered as throttled, spread evenly. */
   throttleRate?: number;
   entityTypeErrors?: Record<string, { code: string; message?: string }>;
+  /**
+   * Per entity id: BatchDescribeEntities lists it under Errors ({ ErrorCode: code, ErrorMessage: message }),
+   * DescribeEntity answers the restJson1 error `code`.
+   */
+  describeErrors?: Record<string, { code: string; message?: string }>;
   denyAssumeRole?: boolean;
   /**
    * For durationMs from when it is set, the operations (default all) answer `status`: 429 throttling, 500 the
@@ -82,6 +89,12 @@ export const emulator = {
   resetStats: () => call('POST', 'stats/reset'),
   setProducts: (accountId: string, products: EmulatorProduct[]) =>
     call('PUT', `accounts/${accountId}/products`, { products }),
+  /** Changes one product; null drops `details`. Bump lastModified too, so the revision changes as on AWS. */
+  patchProduct: (
+    accountId: string,
+    entityId: string,
+    patch: { [K in keyof Omit<EmulatorProduct, 'entityId' | 'entityType'>]?: EmulatorProduct[K] | null },
+  ) => call('PATCH', `accounts/${accountId}/products/${entityId}`, patch),
   stats: () => call<EmulatorStats>('GET', 'stats'),
   issuedCredentials: async (accountId: string) =>
     (await call<{ credentials: IssuedCredentials[] }>('GET', `issued-credentials?accountId=${accountId}`)).credentials,
