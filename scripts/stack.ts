@@ -529,9 +529,7 @@ async function main(): Promise<number> {
     });
 
   if (mode === 'test') {
-    // The crash suite (test/faults) kills servers of a stack of its own for minutes: it runs when named
-    // (scripts/test.sh test/faults/crash.test.ts), so the default run stays as long as README says.
-    const mochaArgs = rest.length > 0 ? rest : ['test/**/*.test.ts', '--ignore', 'test/faults/**'];
+    const mochaArgs = rest.length > 0 ? rest : ['test/**/*.test.ts'];
     await shutdown(await run(join(ROOT, 'node_modules', '.bin', 'mocha'), mochaArgs));
     return 0;
   }
