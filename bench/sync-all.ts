@@ -85,12 +85,13 @@ function minimumAwsCalls(): { total: number; describe: number } {
   return { total: N * (1 + ENTITY_TYPES.length * perType) + describe, describe };
 }
 
-async function awsCalls(): Promise<{ total: number; describe: number }> {
+async function awsCalls(): Promise<{ total: number; describe: number; byOperation: Record<string, number> }> {
   const stats = await admin('GET', 'stats');
   const calls = stats.calls as Record<string, number>;
   return {
     total: Object.values(calls).reduce((a, b) => a + b, 0),
     describe: calls.BatchDescribeEntities ?? 0,
+    byOperation: calls,
   };
 }
 
@@ -113,7 +114,7 @@ for (let i = 0; i < N; i += 2_000) {
 
 interface Figures {
   seconds: number;
-  awsCalls: { total: number; describe: number };
+  awsCalls: { total: number; describe: number; byOperation: Record<string, number> };
   mongoRoundTrips: number;
   peakRssMb?: number;
   maxHistoryEvents?: number;
@@ -245,7 +246,10 @@ const rows: Array<[string, string]> = [
     loop ? `${loop.seconds.toFixed(1)} s (${(N / loop.seconds).toFixed(1)} connections/s)` : 'skipped',
   ],
   ['ratio SyncAll / loop', loop ? `${(temporal.seconds / loop.seconds).toFixed(2)}x` : 'n/a'],
-  ['AWS calls (SyncAll)', `${temporal.awsCalls.total} (minimum ${min.total})`],
+  [
+    'AWS calls (SyncAll)',
+    `${temporal.awsCalls.total} (minimum ${min.total}) ${JSON.stringify(temporal.awsCalls.byOperation)}`,
+  ],
   ['BatchDescribeEntities (SyncAll)', `${temporal.awsCalls.describe} (minimum ${min.describe})`],
   ['AWS calls (loop)', loop ? `${loop.awsCalls.total} (minimum ${min.total})` : 'n/a'],
   [

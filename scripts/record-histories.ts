@@ -56,7 +56,7 @@ await withWorker(
       saveHistory(name, handle.workflowId, (await handle.describe()).runId);
     }
     // A slow connection outlives the first run of the chain: it is handed over and reports by signal.
-    await seedConnection(db, { faults: { latencyMs: 3_000 }, connection: { _id: 'a-slow-connection' } });
+    await seedConnection(db, { faults: { latencyMs: 6_000 }, connection: { _id: 'a-slow-connection' } });
     const handle = await stack.client.workflow.start<typeof syncAll>('syncAll', {
       taskQueue: tq,
       workflowId: `record-sync-all-${Date.now()}`,

@@ -43,6 +43,8 @@ const MAX_FAILURES_KEPT = 100;
 /** Each run stays well under Temporal's 10,240-event warning; a child costs up to ~6 parent events. */
 const HISTORY_BUDGET = 9_000;
 const EVENTS_PER_CHILD = 6;
+/** How long a run waits for its last children before handing the rest over; a straggler holds up no more. */
+const HAND_OVER_GRACE = '5 seconds';
 /** Far longer than any sync takes (each of its steps has a retry budget of minutes). */
 const REPORT_DEADLINE = '1 hour';
 
@@ -193,11 +195,14 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
   };
 
   /**
-   * Asks every child still running to report to the chain instead. A child that finished meanwhile
-   * cannot take the signal; its result arrives here, so this run waits for it.
+   * Asks every child still running after a short grace to report to the chain instead. Most children
+   * finish within the grace, and a signal is not free for a child in the middle of its one workflow task:
+   * the server refuses that task's completion and the child runs its local activities again. A child that
+   * finished meanwhile cannot take the signal; its result arrives here, so this run waits for it.
    */
   const handOver = async () => {
     await condition(() => starting === 0);
+    await condition(() => children.size === 0, HAND_OVER_GRACE);
     await Promise.all(
       [...children].map(async ([connectionId, child]) => {
         handedOff.add(connectionId);
