@@ -653,8 +653,8 @@ export function createActivities(deps: ActivityDeps) {
     const planned = await planRun(input, deps.clock());
     if ('recorded' in planned) throw new Error('a preview never records an outcome');
     const { plan, products, staged } = planned;
+    // The role session stays: a sync of the same connection may be using it right now.
     if (staged) await c.staging.deleteMany({ run_id: input.runId });
-    deps.sessions.forget(input.connectionId);
     const names = new Map(products.map((p) => [p.entityId, p.name]));
     const titles = new Map(
       (
@@ -691,9 +691,8 @@ export function createActivities(deps: ActivityDeps) {
     };
   }
 
-  /** A preview (or a run) that ends early leaves no staged pages behind. */
+  /** A preview that ends early leaves no staged pages behind (and, like a finished one, keeps the session). */
   async function discardStaging(input: { runId: string; connectionId: string }): Promise<void> {
-    deps.sessions.forget(input.connectionId);
     await c.staging.deleteMany({ run_id: input.runId });
   }
 
