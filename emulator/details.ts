@@ -107,6 +107,15 @@ function shared(accountId: string, p: Product) {
 
 const creationDate = (p: Product) => new Date(p.lastModified).toISOString();
 
+/** The one version a generated AMI or container product has. */
+const firstVersion = (p: Product) => ({
+  Id: uuid(p, 'version'),
+  ReleaseNotes: `First release of ${p.name}.`,
+  UpgradeInstructions: 'N/A',
+  VersionTitle: '1.0',
+  CreationDate: creationDate(p),
+});
+
 const BY_TYPE: Record<string, (accountId: string, p: Product) => Record<string, unknown>> = {
   SaaSProduct: (accountId, p) => ({
     ...shared(accountId, p),
@@ -133,11 +142,7 @@ const BY_TYPE: Record<string, (accountId: string, p: Product) => Record<string, 
     ...shared(accountId, p),
     Versions: [
       {
-        Id: uuid(p, 'version'),
-        ReleaseNotes: `First release of ${p.name}.`,
-        UpgradeInstructions: 'N/A',
-        VersionTitle: '1.0',
-        CreationDate: creationDate(p),
+        ...firstVersion(p),
         Sources: [
           {
             Id: uuid(p, 'source'),
@@ -189,11 +194,7 @@ const BY_TYPE: Record<string, (accountId: string, p: Product) => Record<string, 
       ...shared(accountId, p),
       Versions: [
         {
-          Id: uuid(p, 'version'),
-          ReleaseNotes: `First release of ${p.name}.`,
-          UpgradeInstructions: 'N/A',
-          VersionTitle: '1.0',
-          CreationDate: creationDate(p),
+          ...firstVersion(p),
           Sources: [
             {
               Type: 'DockerImages',

@@ -75,6 +75,13 @@ export function assumeRoleFailure(err: unknown, roleArn: string): ApplicationFai
   });
 }
 
+// BatchDescribeEntities is authorised by the DescribeEntity IAM action.
+const PERMISSION: Record<string, string> = { ListEntities: 'ListEntities', BatchDescribeEntities: 'DescribeEntity' };
+const QUOTA: Record<string, string> = {
+  ListEntities: '10 ListEntities/s',
+  BatchDescribeEntities: '20 DescribeEntity/s',
+};
+
 /** Catalog API failures other than the per-type "unsupported" answer, which the caller handles. */
 export function catalogFailure(err: unknown, operation: string, entityType: string): ApplicationFailure {
   const name = awsErrorName(err);
@@ -83,7 +90,7 @@ export function catalogFailure(err: unknown, operation: string, entityType: stri
   if (isThrottling(err)) {
     return ApplicationFailure.create({
       type: FailureType.CatalogThrottled,
-      message: `${what} was throttled by AWS (account quota: 10 ListEntities/s): ${message(err)}`,
+      message: `${what} was throttled by AWS (account quota: ${QUOTA[operation] ?? "see the account's Service Quotas"}): ${message(err)}`,
     });
   }
   if (name === 'AccessDeniedException' || code === 403) {
@@ -91,7 +98,7 @@ export function catalogFailure(err: unknown, operation: string, entityType: stri
       type: FailureType.CatalogAccessDenied,
       nonRetryable: !isRejectedCredentials(err),
       message:
-        `${what} was denied: the assumed role lacks aws-marketplace:ListEntities (see the permission policy in ` +
+        `${what} was denied: the assumed role lacks aws-marketplace:${PERMISSION[operation] ?? operation} (see the permission policy in ` +
         `README, "The IAM role"). AWS said: ${message(err)}`,
     });
   }
