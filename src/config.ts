@@ -35,6 +35,27 @@ export interface Config {
     /** A bundle made by `npm run build:workflows`; without it the worker bundles at start. */
     workflowBundlePath: string | null;
   };
+  events: {
+    /** The SQS queue the vendor's EventBridge rule fills with Catalog events; the worker polls it when set. */
+    queueUrl: string | null;
+    /** Its dead-letter queue, for `events status`. */
+    deadLetterQueueUrl: string | null;
+    /**
+     * The SQS wire protocol. AWS SQS speaks both; "query" is for SQS-compatible servers that predate the JSON
+     * protocol (the local stack's goaws).
+     */
+    sqsProtocol: 'json' | 'query';
+    /** Long-poll wait per ReceiveMessage (SQS allows at most 20 s). */
+    waitSeconds: number;
+  };
+  onboarding: {
+    /** Where deploy/seller-onboarding.yaml is published (an S3 HTTPS URL the CloudFormation console can read). */
+    templateUrl: string | null;
+    /** The AWS account id or IAM principal ARN the worker's AWS credentials belong to: the role trusts it. */
+    vendorPrincipal: string | null;
+    /** The vendor's event bus that sellers forward Catalog events to, when event-driven refresh is used. */
+    eventBusArn: string | null;
+  };
   syncAll: {
     /** Children running at once. AWS quotas are per seller account, so this is bounded by the worker, not AWS. */
     concurrency: number;
@@ -85,6 +106,29 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel))
     problems.push(`LOG_LEVEL=${env.LOG_LEVEL} must be DEBUG, INFO, WARN or ERROR`);
 
+  const url = (name: string): string | null => {
+    const raw = env[name];
+    if (!raw) return null;
+    try {
+      const parsed = new URL(raw);
+      if (parsed.protocol === 'https:' || parsed.protocol === 'http:') return raw;
+    } catch {
+      // Reported below.
+    }
+    problems.push(`${name}=${raw} must be an http(s) URL`);
+    return null;
+  };
+  const matching = (name: string, pattern: RegExp, what: string): string | null => {
+    const raw = env[name];
+    if (!raw) return null;
+    if (pattern.test(raw)) return raw;
+    problems.push(`${name}=${raw} must be ${what}`);
+    return null;
+  };
+  const sqsProtocol = (env.SQS_PROTOCOL || 'json').toLowerCase();
+  if (sqsProtocol !== 'json' && sqsProtocol !== 'query')
+    problems.push(`SQS_PROTOCOL=${env.SQS_PROTOCOL} must be json or query`);
+
   const config: Config = {
     temporal: {
       connection: {
@@ -114,6 +158,25 @@ export function loadConfig(env: Env = process.env): Config {
       metricsBindAddress: env.METRICS_BIND_ADDRESS || null,
       logLevel: logLevel as Config['worker']['logLevel'],
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH || null,
+    },
+    events: {
+      queueUrl: url('EVENTS_QUEUE_URL'),
+      deadLetterQueueUrl: url('EVENTS_DLQ_URL'),
+      sqsProtocol: sqsProtocol === 'query' ? 'query' : 'json',
+      waitSeconds: int('EVENTS_WAIT_SECONDS', 20, 1, 20),
+    },
+    onboarding: {
+      templateUrl: url('SELLER_TEMPLATE_URL'),
+      vendorPrincipal: matching(
+        'VENDOR_AWS_PRINCIPAL',
+        /^(\d{12}|arn:aws:iam::\d{12}:(root|(role|user)\/[\w+=,.@/-]+))$/,
+        'a 12-digit AWS account id or an arn:aws:iam:: root, role or user ARN',
+      ),
+      eventBusArn: matching(
+        'VENDOR_EVENT_BUS_ARN',
+        /^arn:aws:events:us-east-1:\d{12}:event-bus\/[\w.\-/]{1,256}$/,
+        'an arn:aws:events:us-east-1:<account>:event-bus/<name> ARN (Catalog events exist in us-east-1 only)',
+      ),
     },
     syncAll: {
       concurrency: int('SYNC_ALL_CONCURRENCY', 50, 1, 1_000),

@@ -1,8 +1,13 @@
 import { Client, Connection, WorkflowIdConflictPolicy, type WorkflowHandle } from '@temporalio/client';
-import type { Config } from '../config.ts';
+import { MongoClient, type Db } from 'mongodb';
+import { collections, connectionIdFilters, type ConnectionRecord } from '../activities/store.ts';
+import { ConfigError, type Config } from '../config.ts';
+import { refreshReason } from '../domain/catalog-event.ts';
+import { onboardingQuickCreateUrl } from '../domain/onboarding.ts';
 import { CONNECTION_ID } from '../shared/search-attributes.ts';
-import type { SyncPreview, SyncSummary } from '../shared/types.ts';
+import type { RefreshRequest, SyncPreview, SyncSummary } from '../shared/types.ts';
 import { previewConnectionWorkflowId, syncConnectionWorkflowId } from '../shared/workflow-ids.ts';
+import { refreshSignal } from '../workflows/signals.ts';
 import type { previewConnectionSync, syncConnection } from '../workflows/index.ts';
 
 export { syncConnectionWorkflowId };
@@ -12,22 +17,55 @@ export interface ConnectionSyncStart {
   handle: WorkflowHandle<typeof syncConnection>;
 }
 
+export interface RefreshStart {
+  workflowId: string;
+  /** The run the refresh reached: a new one, or the running sync that will sync once more. */
+  runId: string;
+}
+
+/** What the client needs beyond Temporal for onboarding links: the connections collection and the vendor's settings. */
+export interface OnboardingSource {
+  db: () => Promise<Db>;
+  settings: Config['onboarding'];
+}
+
 /** What app code uses on connect; one instance per process, it holds the gRPC connection. */
 export class ListingSyncClient {
   private constructor(
     readonly client: Client,
     readonly taskQueue: string,
     private readonly uiUrl: string | null,
+    private readonly onboarding: OnboardingSource | null,
+    private readonly onClose: () => Promise<void>,
   ) {}
 
   static async connect(config: Config): Promise<ListingSyncClient> {
     const connection = await Connection.connect(config.temporal.connection);
     const client = new Client({ connection, namespace: config.temporal.namespace });
-    return new ListingSyncClient(client, config.temporal.taskQueue, config.temporal.uiUrl);
+    // MongoDB only for onboarding links, connected on first use: starting syncs needs Temporal alone.
+    let mongo: Promise<MongoClient> | null = null;
+    const db = async () => {
+      mongo ??= new MongoClient(config.mongo.uri).connect();
+      return (await mongo).db(config.mongo.dbName);
+    };
+    return new ListingSyncClient(
+      client,
+      config.temporal.taskQueue,
+      config.temporal.uiUrl,
+      { db, settings: config.onboarding },
+      async () => {
+        if (mongo) await (await mongo).close();
+      },
+    );
   }
 
-  static fromClient(client: Client, taskQueue: string, uiUrl: string | null = null): ListingSyncClient {
-    return new ListingSyncClient(client, taskQueue, uiUrl);
+  static fromClient(
+    client: Client,
+    taskQueue: string,
+    uiUrl: string | null = null,
+    onboarding: OnboardingSource | null = null,
+  ): ListingSyncClient {
+    return new ListingSyncClient(client, taskQueue, uiUrl, onboarding, () => Promise.resolve());
   }
 
   /**
@@ -45,6 +83,71 @@ export class ListingSyncClient {
       staticSummary: `Sync AWS Marketplace listings of connection ${connectionId}`,
     });
     return { workflowId, handle };
+  }
+
+  /**
+   * Asks for a sync because something changed in AWS. No sync running: starts one (its summary in the UI says
+   * why). A sync running: signals it, and it syncs once more when it ends if it had already begun listing.
+   * Signal-with-start is one atomic call, so two callers at once never start two runs.
+   */
+  async requestRefresh(connectionId: string, request: RefreshRequest): Promise<RefreshStart> {
+    const workflowId = syncConnectionWorkflowId(connectionId);
+    const reason = refreshReason(request.detailType);
+    const handle = await this.client.workflow.signalWithStart<typeof syncConnection, [RefreshRequest]>(
+      'syncConnection',
+      {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [{ connectionId, trigger: { reason, eventId: request.eventId } }],
+        signal: refreshSignal,
+        signalArgs: [request],
+        typedSearchAttributes: [{ key: CONNECTION_ID, value: connectionId }],
+        staticSummary: `${reason} (AWS account ${request.account}, connection ${connectionId})`,
+      },
+    );
+    return { workflowId, runId: handle.signaledRunId };
+  }
+
+  /**
+   * The CloudFormation quick-create link the seller opens to create the role for this connection, with the
+   * connection's external ID and the vendor's principal filled in.
+   */
+  async onboardingLink(connectionId: string): Promise<string> {
+    if (!this.onboarding) throw new ConfigError('This client was built without MongoDB access: use connect(config)');
+    const { templateUrl, vendorPrincipal, eventBusArn } = this.onboarding.settings;
+    const missing = [
+      ...(templateUrl ? [] : ['SELLER_TEMPLATE_URL (where deploy/seller-onboarding.yaml is published)']),
+      ...(vendorPrincipal ? [] : ['VENDOR_AWS_PRINCIPAL (the account id or principal ARN the role trusts)']),
+    ];
+    if (!templateUrl || !vendorPrincipal) throw new ConfigError(`Onboarding links need ${missing.join(' and ')}`);
+    const db = await this.onboarding.db();
+    let connection: ConnectionRecord | null = null;
+    for (const filter of connectionIdFilters(connectionId)) {
+      connection ??= await collections(db).connections.findOne(filter, { projection: { external_id: 1 } });
+    }
+    if (!connection) throw new OnboardingError(`No connection ${connectionId}`);
+    if (typeof connection.external_id !== 'string' || connection.external_id === '') {
+      throw new OnboardingError(`Connection ${connectionId} has no external_id to put in the role's trust policy`);
+    }
+    return onboardingQuickCreateUrl({
+      templateUrl,
+      vendorPrincipal,
+      externalId: connection.external_id,
+      connectionId,
+      eventBusArn,
+    });
+  }
+
+  /** Whether the Temporal frontend answers within `timeoutMs`. */
+  async temporalReachable(timeoutMs = 5_000): Promise<boolean> {
+    try {
+      await this.client.connection.withDeadline(Date.now() + timeoutMs, () =>
+        this.client.workflowService.getSystemInfo({}),
+      );
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Starts (or joins) the connection's sync and waits for its summary. */
@@ -78,6 +181,11 @@ export class ListingSyncClient {
   }
 
   async close(): Promise<void> {
+    await this.onClose();
     await this.client.connection.close();
   }
+}
+
+export class OnboardingError extends Error {
+  override name = 'OnboardingError';
 }

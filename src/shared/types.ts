@@ -6,6 +6,24 @@ export const DEFAULT_TASK_QUEUE = 'listing-sync';
 
 export interface SyncConnectionInput {
   connectionId: string;
+  /** Why this run exists when it is not a plain sync, e.g. "Refresh after Change Set Succeeded". */
+  trigger?: SyncTrigger;
+  /** A SyncAll chain the previous run of this sync was to report to (carried across a refresh's continue-as-new). */
+  reportTo?: string | null;
+}
+
+/** A Catalog event asking for a fresh sync of a connection (the `refresh` signal). */
+export interface RefreshRequest {
+  eventId: string;
+  detailType: string;
+  account: string;
+}
+
+export interface SyncTrigger {
+  reason: string;
+  eventId: string;
+  /** Set on the extra run a refresh asked for while the previous run was already listing. */
+  afterRun?: boolean;
 }
 
 /** Where a run of SyncConnection writes its status; identifies the run on connections.sync. */
@@ -95,6 +113,8 @@ export interface SyncSummary extends ReconcileCounts {
   /** AWS summaries that could not be used (no usable id, another entity type): how many, and the first few. */
   invalid: number;
   invalid_products: string[];
+  /** Why the run happened when an event asked for it, e.g. "Refresh after Change Set Succeeded". */
+  trigger?: string;
 }
 
 export interface SyncError {

@@ -1,6 +1,10 @@
+import type { Db } from 'mongodb';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
-import { ConfigError, loadConfig } from '../config.ts';
-import { runtimeMetrics } from './runtime-metrics.ts';
+import { ListingSyncClient } from '../client/index.ts';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { EventPoller } from '../events/event-poller.ts';
+import { createSqsClient } from '../events/sqs.ts';
+import { eventMetrics, runtimeMetrics } from './runtime-metrics.ts';
 import { createWorker, createWorkerResources } from './create-worker.ts';
 import { tracingFromEnv } from './tracing.ts';
 
@@ -52,14 +56,48 @@ async function main(): Promise<void> {
       metrics: config.worker.metricsBindAddress,
       tracing: tracing !== null,
     });
-    // Worker.run() drains in-flight tasks on SIGINT/SIGTERM (the SDK's default shutdown signals).
-    await worker.run();
+    const events = config.events.queueUrl
+      ? await startEventPoller(config, config.events.queueUrl, resources.deps.db)
+      : null;
+    try {
+      // Worker.run() drains in-flight tasks on SIGINT/SIGTERM (the SDK's default shutdown signals).
+      await worker.run();
+    } finally {
+      await events?.stop();
+    }
   } finally {
     await connection.close();
     await resources.close();
     await tracing?.shutdown();
     log.info('Worker stopped');
   }
+}
+
+/** The Catalog event queue's poller, beside the worker in the same process; stopped before the worker's clients close. */
+async function startEventPoller(config: Config, queueUrl: string, db: Db): Promise<{ stop(): Promise<void> }> {
+  const listing = await ListingSyncClient.connect(config);
+  const sqs = createSqsClient(config);
+  const connection = listing.client.connection;
+  const withDeadline = <T>(fn: () => Promise<T>) => connection.withDeadline(Date.now() + 15_000, fn);
+  const countEvent = eventMetrics();
+  const poller = new EventPoller({
+    sqs,
+    queueUrl,
+    waitSeconds: config.events.waitSeconds,
+    db,
+    logger: Runtime.instance().logger,
+    refresh: (connectionId, request) => withDeadline(() => listing.requestRefresh(connectionId, request)),
+    temporalHealthy: () => listing.temporalReachable(),
+    onMessage: countEvent,
+  });
+  poller.start();
+  return {
+    async stop() {
+      await poller.stop();
+      sqs.destroy();
+      await listing.close();
+    },
+  };
 }
 
 main().catch((err: unknown) => {

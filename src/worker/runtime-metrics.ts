@@ -1,5 +1,6 @@
 import { Runtime } from '@temporalio/worker';
 import type { SyncMetrics } from '../activities/metrics.ts';
+import type { EventOutcome } from '../events/event-poller.ts';
 
 /** Product counters on the Temporal runtime's meter, so they appear on the worker's Prometheus endpoint. */
 export function runtimeMetrics(): SyncMetrics {
@@ -18,4 +19,14 @@ export function runtimeMetrics(): SyncMetrics {
       if (count > 0) listings.add(count, { kind });
     },
   };
+}
+
+/** Catalog event messages by what became of them (refreshed, unknown_account, malformed, deferred). */
+export function eventMetrics(): (outcome: EventOutcome) => void {
+  const events = Runtime.instance().metricMeter.createCounter(
+    'listing_sync_events',
+    'messages',
+    'Catalog event messages by outcome',
+  );
+  return (outcome) => events.add(1, { outcome });
 }

@@ -2,6 +2,8 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
+  continueAsNew,
   defineQuery,
   getExternalWorkflowHandle,
   isCancellation,
@@ -17,11 +19,13 @@ import {
 import type { createActivities } from '../activities/index.ts';
 import { ENTITY_TYPES, type EntityType } from '../domain/entity-types.ts';
 import type { ReconcileCounts } from '../domain/reconcile-plan.ts';
+import { refreshReason } from '../domain/catalog-event.ts';
 import { failedTypeMessage, FailureType, NON_RETRYABLE_FAILURES } from '../shared/failures.ts';
 import { AWS_ACCOUNT_ID, CONNECTION_ID, SYNC_OUTCOME, TEAM_ID } from '../shared/search-attributes.ts';
 import type {
   ConnectionReport,
   ListEntitiesResult,
+  RefreshRequest,
   RunRef,
   SyncConnectionInput,
   SyncConnectionProgress,
@@ -36,7 +40,7 @@ import {
   reconcileOptions,
   storeOptions,
 } from './activity-options.ts';
-import { connectionSyncedSignal, reportToSignal } from './signals.ts';
+import { connectionSyncedSignal, refreshSignal, reportToSignal } from './signals.ts';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -51,6 +55,11 @@ const FAST_PATH_PAGES = 2;
 
 export const progressQuery = defineQuery<SyncConnectionProgress>('progress');
 
+/** An extra run asked for by events waits until they stop for this long, so a burst of events makes one run. */
+const REFRESH_QUIET_MS = 2_000;
+/** ...but never longer than this: a steady stream of events still gets synced. */
+const REFRESH_SETTLE_MAX_MS = 30_000;
+
 /** A failure the sync already recorded on connections.sync (reconcile wrote the partial outcome). */
 class RecordedFailure extends Error {
   constructor(readonly failure: ApplicationFailure) {
@@ -58,7 +67,11 @@ class RecordedFailure extends Error {
   }
 }
 
-export async function syncConnection({ connectionId }: SyncConnectionInput): Promise<SyncSummary> {
+export async function syncConnection({
+  connectionId,
+  trigger,
+  reportTo: inheritedReportTo,
+}: SyncConnectionInput): Promise<SyncSummary> {
   const { workflowId, runId } = workflowInfo();
   const ref: RunRef = { connectionId, workflowId, runId };
   const progress: SyncConnectionProgress = {
@@ -71,16 +84,35 @@ export async function syncConnection({ connectionId }: SyncConnectionInput): Pro
   };
   setHandler(progressQuery, () => progress);
   // A SyncAll that continues as new while this runs asks for the outcome by signal instead of by result.
-  let reportTo: string | null = null;
+  let reportTo: string | null = inheritedReportTo ?? null;
   setHandler(reportToSignal, (chainWorkflowId) => {
     reportTo = chainWorkflowId;
+  });
+  // A refresh that arrives before listing begins is covered by this run; one that arrives later may describe a
+  // change this run's listing missed, so the run syncs once more when it ends.
+  let listingStarted = false;
+  let rerun: RefreshRequest | null = null;
+  let refreshHeard = false;
+  setHandler(refreshSignal, (request) => {
+    refreshHeard = true;
+    if (listingStarted) rerun ??= request;
   });
   // The client and SyncAll set ConnectionId at start; a run started by hand (temporal workflow start) gets it here.
   if (workflowInfo().typedSearchAttributes.get(CONNECTION_ID) === undefined) {
     upsertSearchAttributes([{ key: CONNECTION_ID, value: connectionId }]);
   }
-  setCurrentDetails(`Syncing AWS Marketplace listings of connection **${connectionId}**`);
+  setCurrentDetails(
+    trigger
+      ? `${trigger.reason}: syncing AWS Marketplace listings of connection **${connectionId}**`
+      : `Syncing AWS Marketplace listings of connection **${connectionId}**`,
+  );
+  if (trigger?.afterRun)
+    await settle(
+      () => refreshHeard,
+      () => (refreshHeard = false),
+    );
   let teamId: string | null = null;
+  let again: RefreshRequest | null = null;
   // Each upsert is a history event and a visibility write, so the outcome and the ids found on the way go in one.
   const finish = async (outcome: 'succeeded' | 'failed', details: string, report: ConnectionReport) => {
     upsertSearchAttributes([
@@ -89,7 +121,8 @@ export async function syncConnection({ connectionId }: SyncConnectionInput): Pro
       ...(progress.accountId ? [{ key: AWS_ACCOUNT_ID, value: progress.accountId }] : []),
     ]);
     setCurrentDetails(details);
-    if (!reportTo) return;
+    // A run followed by an extra one leaves the report to it: a chain counts each connection once.
+    if (!reportTo || (outcome === 'succeeded' && again)) return;
     try {
       await getExternalWorkflowHandle(reportTo).signal(connectionSyncedSignal, report);
     } catch (err) {
@@ -112,6 +145,7 @@ export async function syncConnection({ connectionId }: SyncConnectionInput): Pro
     );
 
     progress.phase = 'listing';
+    listingStarted = true;
     for (const entityType of ENTITY_TYPES) progress.types[entityType] = { status: 'listing', pages: 0, products: 0 };
     const firstPages = await listFirstPages(connectionId, runId, role.accountId);
     const lists = await Promise.all(
@@ -157,12 +191,28 @@ export async function syncConnection({ connectionId }: SyncConnectionInput): Pro
     }
 
     progress.phase = 'succeeded';
-    await finish('succeeded', describeSummary(connectionId, role.accountId, summary, null), {
+    const result: SyncSummary = trigger ? { ...summary, trigger: trigger.reason } : summary;
+    // Decided once, so the report to a SyncAll chain and the continue-as-new agree on whether an extra run follows.
+    again = rerun;
+    await finish('succeeded', describeSummary(connectionId, role.accountId, result, null), {
       connectionId,
       outcome: 'succeeded',
       counts: countsOf(summary),
     });
-    return summary;
+    if (again) {
+      const next: RefreshRequest = again;
+      log.info('A refresh arrived while this run was listing; syncing once more', {
+        connectionId,
+        eventId: next.eventId,
+        detailType: next.detailType,
+      });
+      await continueAsNew<typeof syncConnection>({
+        connectionId,
+        trigger: { reason: refreshReason(next.detailType), eventId: next.eventId, afterRun: true },
+        reportTo,
+      });
+    }
+    return result;
   } catch (err) {
     if (err instanceof RecordedFailure) throw err.failure;
     const error = describeFailure(err, 'Error');
@@ -182,6 +232,16 @@ export async function syncConnection({ connectionId }: SyncConnectionInput): Pro
     // Raised under the cause's name so the UI and a parent SyncAll show the cause, not "activity failed".
     if (err instanceof ApplicationFailure && err.type === error.type && err.message === error.message) throw err;
     throw ApplicationFailure.create({ ...error, nonRetryable: true, cause: err as Error });
+  }
+}
+
+/** Waits until no refresh has arrived for REFRESH_QUIET_MS (at most REFRESH_SETTLE_MAX_MS). */
+async function settle(heard: () => boolean, reset: () => void): Promise<void> {
+  const deadline = Date.now() + REFRESH_SETTLE_MAX_MS;
+  for (;;) {
+    reset();
+    const left = deadline - Date.now();
+    if (left <= 0 || !(await condition(heard, Math.min(REFRESH_QUIET_MS, left)))) return;
   }
 }
 
@@ -307,7 +367,7 @@ function countsOf(s: SyncSummary): ReconcileCounts {
 
 function describeSummary(connectionId: string, accountId: string, s: SyncSummary, error: SyncError | null): string {
   const lines = [
-    `Connection **${connectionId}**, AWS account ${accountId}: ${error ? `failed: **${error.type}**` : 'synced'}`,
+    `Connection **${connectionId}**, AWS account ${accountId}: ${error ? `failed: **${error.type}**` : 'synced'}${s.trigger ? ` (${s.trigger})` : ''}`,
     '',
     `| total_aws | matched | updated | auto_linked | imported |`,
     `| --- | --- | --- | --- | --- |`,
