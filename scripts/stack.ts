@@ -7,6 +7,7 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -16,11 +17,16 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
+import { createSqsClient } from '../src/events/sqs.ts';
 import { SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.ts';
+import { createEventQueues } from './event-queues.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const TOOLS = join(ROOT, '.tools', 'bin');
 const TEMPORAL_CLI = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+// The newest goaws the Go module proxy serves; it speaks SQS's Query protocol (README: "Why goaws").
+const GOAWS = 'github.com/Admiral-Piett/goaws/app/cmd@v0.4.5';
+const LOCAL_EVENT_QUEUE = 'listing-sync-events';
 const STOP_GRACE_MS = 5_000;
 // The SDK's type names as the dev server's --search-attribute flag spells them.
 const CLI_SEARCH_ATTRIBUTE_TYPES: Record<string, string> = {
@@ -33,7 +39,7 @@ const CLI_SEARCH_ATTRIBUTE_TYPES: Record<string, string> = {
   KEYWORD_LIST: 'KeywordList',
 };
 
-export type ServerName = 'temporal' | 'mongo' | 'emulator';
+export type ServerName = 'temporal' | 'mongo' | 'emulator' | 'sqs';
 
 /** Fault injection on one server the stack launched (crash tests kill and restart servers mid-run). */
 export interface ServerControl {
@@ -53,6 +59,8 @@ export interface Stack {
   uiUrl: string | null;
   mongoUri: string;
   emulatorUrl: string | null;
+  /** The SQS-compatible server's endpoint (AWS_ENDPOINT_URL_SQS). */
+  sqsEndpoint: string | null;
   temporalCliPath: string | null;
   /** The servers this stack launched; a server given by the environment (e.g. TEMPORAL_ADDRESS) has no entry. */
   servers: Partial<Record<ServerName, ServerControl>>;
@@ -260,6 +268,20 @@ function ferretBinary(log: (l: string) => void): string {
   return out;
 }
 
+function goawsBinary(log: (l: string) => void): string {
+  const built = join(TOOLS, 'goaws');
+  const stampFile = `${built}.stamp`;
+  if (existsSync(built) && existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === GOAWS) return built;
+  const buildDir = join(ROOT, '.tools', 'goaws-build');
+  mkdirSync(buildDir, { recursive: true });
+  log(`Building goaws (${GOAWS}), the local SQS server, into .tools/bin: first run only, about 10 s...`);
+  runGo(['install', GOAWS], ROOT, 'goaws', { GOBIN: buildDir });
+  // The module's main package is named "cmd"; the binary gets a name that says what it is.
+  renameSync(join(buildDir, 'cmd'), built);
+  writeFileSync(stampFile, GOAWS);
+  return built;
+}
+
 async function temporalServing(address: string): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 1_000 });
   try {
@@ -463,7 +485,59 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     }
     env.AWS_REGION = source.AWS_REGION ?? 'us-east-1';
 
-    return { env, temporalAddress, uiUrl, mongoUri, emulatorUrl, temporalCliPath, servers, stop };
+    // SQS-compatible server for Catalog events
+    let sqsEndpoint: string | null = source.AWS_ENDPOINT_URL_SQS ?? null;
+    if (sqsEndpoint) {
+      env.AWS_ENDPOINT_URL_SQS = sqsEndpoint;
+      if (source.SQS_PROTOCOL) env.SQS_PROTOCOL = source.SQS_PROTOCOL;
+    } else {
+      const port = await pickPort(source, 'SQS_PORT', opts.mode === 'local' ? 4100 : null);
+      const configFile = join(dataDir, 'goaws.yaml');
+      writeFileSync(
+        configFile,
+        [
+          'Local:',
+          '  Host: 127.0.0.1',
+          `  Port: ${port}`,
+          `  Region: ${env.AWS_REGION}`,
+          '  AccountId: "000000000000"',
+          '  LogToFile: false',
+          '  QueueAttributeDefaults:',
+          '    VisibilityTimeout: 30',
+          '    ReceiveMessageWaitTimeSeconds: 0',
+          '  Queues: []',
+          '  Topics: []',
+          '',
+        ].join('\n'),
+      );
+      const url = `http://127.0.0.1:${port}`;
+      await serve('sqs', 'goaws', goawsBinary(log), ['-config', configFile, 'Local'], (proc, file) =>
+        waitFor('goaws (SQS)', file, 30_000, async () => (await fetch(`${url}/?Action=ListQueues`)).ok, proc),
+      );
+      sqsEndpoint = url;
+      env.AWS_ENDPOINT_URL_SQS = url;
+      env.SQS_PROTOCOL = 'query';
+    }
+    // The local run's worker polls a queue of its own; tests make one per test instead.
+    if (opts.mode === 'local' && !source.EVENTS_QUEUE_URL) {
+      const accessKeyId = env.AWS_ACCESS_KEY_ID ?? source.AWS_ACCESS_KEY_ID;
+      const secretAccessKey = env.AWS_SECRET_ACCESS_KEY ?? source.AWS_SECRET_ACCESS_KEY;
+      const sqs = createSqsClient({
+        region: env.AWS_REGION,
+        protocol: env.SQS_PROTOCOL === 'query' ? 'query' : 'json',
+        endpoint: sqsEndpoint,
+        ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
+      });
+      try {
+        const queues = await createEventQueues(sqs, sqsEndpoint, LOCAL_EVENT_QUEUE);
+        env.EVENTS_QUEUE_URL = queues.queueUrl;
+        env.EVENTS_DLQ_URL = queues.deadLetterQueueUrl;
+      } finally {
+        sqs.destroy();
+      }
+    }
+
+    return { env, temporalAddress, uiUrl, mongoUri, emulatorUrl, sqsEndpoint, temporalCliPath, servers, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -511,7 +585,7 @@ async function main(): Promise<number> {
   if (stopping) return new Promise<number>(() => undefined);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(
-    `Stack up in ${seconds} s: Temporal ${stack.temporalAddress}, UI ${stack.uiUrl ?? '-'}, MongoDB ${stack.mongoUri}, AWS emulator ${stack.emulatorUrl ?? 'external'} (logs in ${relative(ROOT, join(dataDir, 'logs'))}/)`,
+    `Stack up in ${seconds} s: Temporal ${stack.temporalAddress}, UI ${stack.uiUrl ?? '-'}, MongoDB ${stack.mongoUri}, AWS emulator ${stack.emulatorUrl ?? 'external'}, SQS ${stack.sqsEndpoint ?? '-'} (logs in ${relative(ROOT, join(dataDir, 'logs'))}/)`,
   );
   const env: NodeJS.ProcessEnv = { ...process.env, ...stack.env };
   // The AWS SDK's notice that its 2027 releases need Node 22 would repeat in every test process; README says it once.

@@ -1,7 +1,11 @@
 import { parseArgs } from 'node:util';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
-import { ListingSyncClient } from '../client/index.ts';
+import { SendMessageCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { randomUUID } from 'node:crypto';
+import { ListingSyncClient, OnboardingError } from '../client/index.ts';
+import { testCatalogEvent } from '../domain/catalog-event.ts';
+import { sqsClientFromConfig } from '../events/sqs.ts';
 import { ensureSchedule, scheduleHandle, triggerSchedule } from '../client/schedule.ts';
 import { collections, connectionIdFilters } from '../activities/store.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
@@ -224,6 +228,83 @@ const commands: Record<string, Command> = {
           return EXIT.ok;
         default:
           throw new UsageError('schedule needs one of: ensure, describe, pause, unpause, trigger');
+      }
+    },
+  },
+  events: {
+    usage: 'events send-test <accountId> [--detail-type "Change Set Succeeded"] | events status',
+    help:
+      'send-test puts a Catalog event for an AWS account on EVENTS_QUEUE_URL, as EventBridge would, so a worker ' +
+      "refreshes that account's connections. status shows how many messages wait on the queue and its dead-letter queue.",
+    options: {
+      'detail-type': { type: 'string', description: "the event's detail-type (default Change Set Succeeded)" },
+    },
+    async run(ctx, [action, accountId], flags) {
+      const queueUrl = ctx.config.events.queueUrl;
+      if (!queueUrl) throw new ConfigError('EVENTS_QUEUE_URL is not set: which queue do the workers poll?');
+      const sqs = sqsClientFromConfig(ctx.config);
+      try {
+        if (action === 'send-test') {
+          if (!accountId || !/^\d{12}$/.test(accountId))
+            throw new UsageError('send-test needs a 12-digit AWS account id');
+          const detailType = typeof flags['detail-type'] === 'string' ? flags['detail-type'] : undefined;
+          const event = testCatalogEvent(accountId, { id: randomUUID(), time: new Date(), detailType });
+          const sent = await sqs.send(
+            new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) }),
+          );
+          ctx.out(
+            `Sent "${String(event['detail-type'])}" for account ${accountId} (event ${String(event.id)}, message ${sent.MessageId})`,
+            { queueUrl, messageId: sent.MessageId, event },
+          );
+          return EXIT.ok;
+        }
+        if (action === 'status') {
+          const depth = async (url: string) => {
+            const { Attributes: a } = await sqs.send(
+              new GetQueueAttributesCommand({
+                QueueUrl: url,
+                AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+              }),
+            );
+            return {
+              waiting: Number(a?.ApproximateNumberOfMessages ?? 0),
+              inFlight: Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0),
+            };
+          };
+          const queue = await depth(queueUrl);
+          const dlqUrl = ctx.config.events.deadLetterQueueUrl;
+          const dlq = dlqUrl ? await depth(dlqUrl) : null;
+          const lines = [
+            `Event queue ${queueUrl}: ${queue.waiting} waiting, ${queue.inFlight} being handled`,
+            dlq
+              ? `Dead-letter queue ${dlqUrl}: ${dlq.waiting} messages (each was received and never handled; the worker log says why)`
+              : 'Dead-letter queue: set EVENTS_DLQ_URL to see it',
+          ];
+          ctx.out(lines.join('\n'), { queueUrl, queue, deadLetterQueueUrl: dlqUrl, deadLetterQueue: dlq });
+          return EXIT.ok;
+        }
+        throw new UsageError('events needs send-test <accountId> or status');
+      } finally {
+        sqs.destroy();
+      }
+    },
+  },
+  'onboarding-link': {
+    usage: 'onboarding-link <connectionId>',
+    help:
+      "Print the CloudFormation quick-create link that creates the seller's read-only role (deploy/seller-onboarding.yaml) " +
+      "with the connection's external ID filled in. Needs SELLER_TEMPLATE_URL and VENDOR_AWS_PRINCIPAL.",
+    async run(ctx, [connectionId]) {
+      if (!connectionId) throw new UsageError('onboarding-link needs a connection id');
+      const app = await ctx.app();
+      try {
+        const link = await app.onboardingLink(connectionId);
+        ctx.out(link, { connectionId, link });
+        return EXIT.ok;
+      } catch (err) {
+        if (!(err instanceof OnboardingError)) throw err;
+        ctx.out(err.message, { connectionId, error: err.message });
+        return EXIT.failed;
       }
     },
   },

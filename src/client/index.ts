@@ -125,7 +125,7 @@ export class ListingSyncClient {
     for (const filter of connectionIdFilters(connectionId)) {
       connection ??= await collections(db).connections.findOne(filter, { projection: { external_id: 1 } });
     }
-    if (!connection) throw new OnboardingError(`No connection ${connectionId}`);
+    if (!connection) throw new ConnectionNotFoundError(`No connection ${connectionId}`);
     if (typeof connection.external_id !== 'string' || connection.external_id === '') {
       throw new OnboardingError(`Connection ${connectionId} has no external_id to put in the role's trust policy`);
     }
@@ -188,4 +188,8 @@ export class ListingSyncClient {
 
 export class OnboardingError extends Error {
   override name = 'OnboardingError';
+}
+
+export class ConnectionNotFoundError extends Error {
+  override name = 'NotFoundError';
 }

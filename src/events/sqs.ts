@@ -2,23 +2,35 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { AwsQueryProtocol } from '@aws-sdk/core/protocols';
 import type { Config } from '../config.ts';
 
+export interface SqsClientOptions {
+  region: string;
+  /** AWS SQS speaks both; "query" is for SQS-compatible servers that predate the JSON protocol (goaws). */
+  protocol: 'json' | 'query';
+  /** Must exceed the long-poll wait: a ReceiveMessage legitimately holds the request that long. */
+  requestTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  maxAttempts?: number;
+  /** For set-up scripts that talk to a server of their own; the worker leaves both to the SDK's configuration. */
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
 /**
- * The SQS client for the Catalog event queue. Its endpoint comes from the SDK's own configuration
- * (AWS_ENDPOINT_URL_SQS, profiles); only the wire protocol is ours to pick, for servers that speak the Query
- * protocol alone.
+ * An SQS client whose endpoint comes from the SDK's own configuration (AWS_ENDPOINT_URL_SQS, profiles); only the
+ * wire protocol is ours to pick.
  */
-export function createSqsClient(config: Config): SQSClient {
-  const { region, connectTimeoutMs, maxAttempts } = config.aws;
+export function createSqsClient(opts: SqsClientOptions): SQSClient {
   return new SQSClient({
-    region,
-    maxAttempts,
-    // A long poll holds the request open for up to waitSeconds; only a silence well past that is a failure.
+    region: opts.region,
+    ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}),
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
     requestHandler: {
-      requestTimeout: (config.events.waitSeconds + 10) * 1_000,
-      connectionTimeout: connectTimeoutMs,
+      requestTimeout: opts.requestTimeoutMs ?? 30_000,
+      connectionTimeout: opts.connectTimeoutMs ?? 3_000,
       throwOnRequestTimeout: true,
     },
-    ...(config.events.sqsProtocol === 'query'
+    ...(opts.protocol === 'query'
       ? {
           protocol: AwsQueryProtocol,
           protocolSettings: {
@@ -28,5 +40,15 @@ export function createSqsClient(config: Config): SQSClient {
           },
         }
       : {}),
+  });
+}
+
+export function sqsClientFromConfig(config: Config): SQSClient {
+  return createSqsClient({
+    region: config.aws.region,
+    protocol: config.events.sqsProtocol,
+    requestTimeoutMs: (config.events.waitSeconds + 10) * 1_000,
+    connectTimeoutMs: config.aws.connectTimeoutMs,
+    maxAttempts: config.aws.maxAttempts,
   });
 }

@@ -3,7 +3,7 @@ import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, ty
 import { ListingSyncClient } from '../client/index.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { EventPoller } from '../events/event-poller.ts';
-import { createSqsClient } from '../events/sqs.ts';
+import { sqsClientFromConfig } from '../events/sqs.ts';
 import { eventMetrics, runtimeMetrics } from './runtime-metrics.ts';
 import { createWorker, createWorkerResources } from './create-worker.ts';
 import { tracingFromEnv } from './tracing.ts';
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
 /** The Catalog event queue's poller, beside the worker in the same process; stopped before the worker's clients close. */
 async function startEventPoller(config: Config, queueUrl: string, db: Db): Promise<{ stop(): Promise<void> }> {
   const listing = await ListingSyncClient.connect(config);
-  const sqs = createSqsClient(config);
+  const sqs = sqsClientFromConfig(config);
   const connection = listing.client.connection;
   const withDeadline = <T>(fn: () => Promise<T>) => connection.withDeadline(Date.now() + 15_000, fn);
   const countEvent = eventMetrics();
