@@ -16,7 +16,11 @@ export async function createEventQueues(
   opts: { maxReceiveCount?: number; visibilityTimeoutSeconds?: number } = {},
 ): Promise<EventQueues> {
   // Some SQS-compatible servers answer with a URL on a host of their own making; the path is what names the queue.
-  const local = (url: string | undefined) => `${endpoint.replace(/\/$/, '')}${new URL(url ?? '').pathname}`;
+  const local = (url: string | undefined) => {
+    if (!url) throw new Error(`CreateQueue in ${name} answered without a QueueUrl`);
+    // Not new URL(): a host like "us-east-1.127.0.0.1" ends in a number and is rejected as a malformed IPv4 address.
+    return `${endpoint.replace(/\/$/, '')}${url.replace(/^[a-z]+:\/\/[^/]*/i, '')}`;
+  };
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
   const deadLetterQueueUrl = local(dlq.QueueUrl);
   const { Attributes } = await sqs.send(

@@ -98,7 +98,7 @@ export function lintTemplate(template: unknown): string[] {
     if (typeof p.Type !== 'string' || !PARAMETER_TYPES.test(p.Type))
       problems.push(`Parameters.${name}.Type is invalid`);
     if (typeof p.AllowedPattern === 'string' && p.Default !== undefined) {
-      if (!new RegExp(p.AllowedPattern).test(JSON.stringify(p.Default).replace(/^"|"$/g, '')))
+      if (!new RegExp(p.AllowedPattern).test(typeof p.Default === 'string' ? p.Default : JSON.stringify(p.Default)))
         problems.push(`Parameters.${name}.Default does not match its AllowedPattern`);
     }
   }
