@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  ContinueAsNew,
   continueAsNew,
   defineQuery,
   getExternalWorkflowHandle,
@@ -214,6 +215,7 @@ export async function syncConnection({
     }
     return result;
   } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
     if (err instanceof RecordedFailure) throw err.failure;
     const error = describeFailure(err, 'Error');
     progress.phase = 'failed';

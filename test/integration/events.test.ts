@@ -143,6 +143,41 @@ describe('Catalog events refresh connections', function () {
     });
   });
 
+  it('events while a long sync lists make exactly one extra run, named for the event', async () => {
+    const tq = uniqueTaskQueue('event-extra-run');
+    const { queueUrl } = await testQueues(sqs, 'extra-run');
+    // 120 SaaS products: the fast path lists two pages, a heartbeating activity the third, in a workflow task of
+    // its own; that is when the events arrive.
+    const conn = await seedConnection(stack.db, {
+      faults: { latencyMs: 1_500 },
+      products: (account) => makeProducts(account, 'SaaSProduct', 120),
+    });
+    const listCalls = async () => (await emulator.stats()).byAccount[conn.accountId]?.calls.ListEntities ?? 0;
+    await withWorker(tq, async () => {
+      const { poller } = testPoller({ sqs, queueUrl, db: stack.db, client: stack.client, taskQueue: tq });
+      poller.start();
+      try {
+        const app = ListingSyncClient.fromClient(stack.client, tq);
+        const { handle } = await app.startConnectionSync(conn.connectionId);
+        await eventually('the fast path done', async () => (await listCalls()) >= 5);
+        await delay(200);
+        for (let i = 0; i < 5; i++) await sendEvent(sqs, queueUrl, conn.accountId, 'Offer Released');
+        const final = await handle.result();
+        assert.equal(final.trigger, 'Refresh after Offer Released');
+        assert.equal(final.matched, 120);
+        await eventually('all five events handled', () => poller.handled.refreshed === 5);
+        const runs = await syncRuns(stack.client, conn.connectionId);
+        assert.deepEqual(
+          runs.map((r) => r.status),
+          ['CONTINUED_AS_NEW', 'COMPLETED'],
+        );
+        assert.equal(await listCalls(), 12, 'two passes of 6 ListEntities calls');
+      } finally {
+        await poller.stop();
+      }
+    });
+  });
+
   it('100 events for one account within a second make at most 2 runs', async () => {
     const tq = uniqueTaskQueue('event-burst');
     const { queueUrl } = await testQueues(sqs, 'burst');
