@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ListingSyncClient } from '../../src/client/index.ts';
@@ -7,6 +7,10 @@ import { freePort } from '../../scripts/stack.ts';
 import { makeProducts } from '../helpers/emulator.ts';
 import { seedConnection } from '../helpers/fixtures.ts';
 import { openStack, uniqueTaskQueue, type TestStack } from '../helpers/stack.ts';
+import { testQueues, testSqsClient } from '../helpers/events.ts';
+import type { SyncSummary } from '../../src/shared/types.ts';
+
+const BIN = new URL('../../bin/listing-sync.js', import.meta.url).pathname;
 
 function metricValue(text: string, name: string, labels: Record<string, string>): number {
   for (const line of text.split('\n')) {
@@ -72,6 +76,82 @@ describe('the worker process (npm run worker): metrics, JSON logs, graceful shut
     worker.kill('SIGTERM');
     assert.equal(await exited, 0, 'SIGTERM drains the worker and exits cleanly');
     worker = undefined;
+  });
+
+  it('polls the Catalog event queue when EVENTS_QUEUE_URL is set: events send-test refreshes the connection', async () => {
+    const tq = uniqueTaskQueue('process-events');
+    const port = await freePort();
+    const sqs = testSqsClient();
+    const { queueUrl, deadLetterQueueUrl } = await testQueues(sqs, 'process');
+    const conn = await seedConnection(stack.db);
+    const env = {
+      ...process.env,
+      TEMPORAL_TASK_QUEUE: tq,
+      EVENTS_QUEUE_URL: queueUrl,
+      EVENTS_DLQ_URL: deadLetterQueueUrl,
+    };
+    let stdout = '';
+    worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
+      env: { ...env, METRICS_BIND_ADDRESS: `127.0.0.1:${port}`, LOG_LEVEL: 'INFO' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    worker.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => worker!.once('exit', resolve));
+    for (let i = 0; i < 150 && !stdout.includes('Polling the Catalog event queue'); i += 1) await delay(200);
+    assert.ok(stdout.includes('Polling the Catalog event queue'), `the poller started:\n${stdout}`);
+
+    const cli = (...args: string[]) =>
+      new Promise<{ code: number; out: string }>((resolve) => {
+        execFile(process.execPath, [BIN, ...args], { env }, (err, out, errOut) =>
+          resolve({ code: err ? Number(err.code ?? 1) : 0, out: out + errOut }),
+        );
+      });
+    const sent = await cli('events', 'send-test', conn.accountId, '--detail-type', 'Change Set Succeeded');
+    assert.equal(sent.code, 0, sent.out);
+    assert.match(sent.out, new RegExp(`Sent "Change Set Succeeded" for account ${conn.accountId}`));
+
+    const handle = stack.client.workflow.getHandle(`sync-connection-${conn.connectionId}`);
+    let summary: SyncSummary | undefined;
+    for (let i = 0; i < 100 && !summary; i += 1) {
+      summary = await handle.result().catch(async () => {
+        await delay(200);
+        return undefined;
+      });
+    }
+    assert.equal(summary?.trigger, 'Refresh after Change Set Succeeded');
+    assert.equal(summary?.imported, 3);
+
+    let events = 0;
+    for (let i = 0; i < 50 && events === 0; i += 1) {
+      events = metricValue(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), 'listing_sync_events', {
+        outcome: 'refreshed',
+      });
+      if (events === 0) await delay(100);
+    }
+    assert.equal(events, 1);
+    const line = stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.message === 'Refresh requested by a Catalog event');
+    assert.equal(line?.connectionId, conn.connectionId);
+    assert.equal(line?.account, conn.accountId);
+
+    const status = await cli('events', 'status', '--json');
+    assert.equal(status.code, 0, status.out);
+    const depth = JSON.parse(status.out.trim().split('\n').at(-1)!) as {
+      queue: { waiting: number };
+      deadLetterQueue: { waiting: number };
+    };
+    assert.equal(depth.queue.waiting, 0);
+    assert.equal(depth.deadLetterQueue.waiting, 0);
+
+    const stopping = Date.now();
+    worker.kill('SIGTERM');
+    assert.equal(await exited, 0, 'SIGTERM ends the long poll and the worker exits cleanly');
+    assert.ok(Date.now() - stopping < 15_000, `stopped in ${Date.now() - stopping} ms`);
+    worker = undefined;
+    sqs.destroy();
   });
 
   it('exports OpenTelemetry spans of workflows and activities when an OTLP endpoint is set', async () => {
