@@ -74,6 +74,36 @@ describe('the listing-sync CLI on the local stack', function () {
     assert.equal((await cli('sync', 'x', '--no-such-flag')).code, 2);
   });
 
+  it("onboarding-link prints the quick-create link with the connection's external ID", async () => {
+    const withVendor = (...args: string[]) =>
+      new Promise<Run>((resolve) => {
+        execFile(
+          process.execPath,
+          [BIN, ...args],
+          {
+            env: {
+              ...process.env,
+              MONGODB_URI: iso.uri,
+              SELLER_TEMPLATE_URL: 'https://listing-sync-templates.s3.amazonaws.com/seller-onboarding.yaml',
+              VENDOR_AWS_PRINCIPAL: '111122223333',
+            },
+          },
+          (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout + stderr }),
+        );
+      });
+    const run = await withVendor('onboarding-link', ok.connectionId, '--json');
+    assert.equal(run.code, 0, run.out);
+    const link = new URL(json(run).link as string);
+    const params = new URLSearchParams(link.hash.split('?')[1]);
+    assert.equal(params.get('param_ExternalId'), ok.externalId);
+    assert.equal(params.get('param_VendorPrincipal'), '111122223333');
+    assert.equal(params.get('templateURL'), 'https://listing-sync-templates.s3.amazonaws.com/seller-onboarding.yaml');
+    assert.equal((await withVendor('onboarding-link', 'no-such-connection')).code, 3);
+    const unconfigured = await cli('onboarding-link', ok.connectionId);
+    assert.equal(unconfigured.code, 2);
+    assert.match(unconfigured.out, /SELLER_TEMPLATE_URL/);
+  });
+
   it('sync, status, connections list, schedule and sync-all against a running worker', async () => {
     await withWorker(
       tq,
