@@ -30,5 +30,7 @@ if [ $# -eq 0 ]; then
   npx tsc -p tsconfig.json --noEmit
   npx eslint .
   npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
+  node --import tsx scripts/lint-templates.ts
+  scripts/cfn-lint.sh
 fi
 exec node --import tsx scripts/stack.ts test "$@"

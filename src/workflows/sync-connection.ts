@@ -13,6 +13,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
@@ -193,6 +194,10 @@ export async function syncConnection({
 
     progress.phase = 'succeeded';
     const result: SyncSummary = trigger ? { ...summary, trigger: trigger.reason } : summary;
+    // A run an event started tends to hear more of them. A timer puts the local activities' results in a workflow
+    // task of their own, so a refresh that arrived meanwhile leads to one extra run, not to the server refusing
+    // this run's completion and a replay that repeats every AWS call. Scheduled runs skip it: it costs a round trip.
+    if (trigger) await sleep(1);
     // Decided once, so the report to a SyncAll chain and the continue-as-new agree on whether an extra run follows.
     again = rerun;
     await finish('succeeded', describeSummary(connectionId, role.accountId, result, null), {

@@ -1,0 +1,207 @@
+// Event → fresh row: how long from a Catalog event put on the queue until the listing row shows the change in AWS,
+// through the real path (SQS-compatible server, the worker process's poller, Temporal, the emulator, MongoDB).
+import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
+import { createEventQueues } from '../scripts/event-queues.ts';
+import { startStack } from '../scripts/stack.ts';
+import { createSqsClient } from '../src/events/sqs.ts';
+import { syncConnectionWorkflowId } from '../src/shared/workflow-ids.ts';
+import { sendEvent, sendRaw, queueDepth, syncRuns } from '../test/helpers/events.ts';
+import { testCatalogEvent } from '../src/domain/catalog-event.ts';
+import { makeProducts } from '../test/helpers/emulator.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '200' },
+    rate: { type: 'string', default: '4' },
+    burst: { type: 'string', default: '100' },
+  },
+});
+const EVENTS = Number(args.events);
+const RATE = Number(args.rate);
+const BURST = Number(args.burst);
+
+const bundlePath = '.data/bench-workflow-bundle.js';
+execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bundle-workflows.ts', bundlePath], { stdio: 'ignore' });
+
+const ownStack = process.env.TEMPORAL_ADDRESS
+  ? null
+  : await startStack({ mode: 'test', dataDir: '.data/bench-events', log: () => undefined });
+if (ownStack) Object.assign(process.env, ownStack.env);
+const adminUrl = process.env.EMULATOR_ADMIN_URL!;
+async function admin(method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${adminUrl}/_emulator/${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`emulator ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+const stamp = Date.now();
+const accountId = (i: number) => String(600_000_000_000 + (stamp % 1_000_000) * 1_000 + i).slice(-12);
+const connectionId = (i: number) => `bench-events-${stamp}-${i}`;
+const dbUrl = new URL(process.env.MONGODB_URI!);
+dbUrl.pathname = `/bench_events_${stamp}`;
+const mongo = await new MongoClient(dbUrl.toString()).connect();
+const db = mongo.db();
+const sqs = createSqsClient({
+  region: process.env.AWS_REGION ?? 'us-east-1',
+  protocol: process.env.SQS_PROTOCOL === 'query' ? 'query' : 'json',
+});
+const queues = await createEventQueues(sqs, process.env.AWS_ENDPOINT_URL_SQS!, `bench-events-${stamp}`);
+const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+
+const N = EVENTS + 1;
+const products = Array.from({ length: N }, (_, i) => makeProducts(accountId(i), 'SaaSProduct', 3));
+await admin('POST', 'accounts', {
+  accounts: products.map((p, i) => ({
+    accountId: accountId(i),
+    roles: [{ name: 'ListingSync', externalId: `ext-${i}` }],
+    products: p,
+  })),
+});
+await db.collection('connections').insertMany(
+  Array.from({ length: N }, (_, i) => ({
+    _id: connectionId(i) as never,
+    team_id: `bench-events-team-${i}`,
+    provider: 'aws',
+    iam_role_arn: `arn:aws:iam::${accountId(i)}:role/ListingSync`,
+    external_id: `ext-${i}`,
+    aws_account_id: accountId(i),
+  })),
+);
+
+const taskQueue = `bench-events-${stamp}`;
+const worker = spawn(process.execPath, ['--max-old-space-size=256', '--import', 'tsx', 'src/worker/main.ts'], {
+  env: {
+    ...process.env,
+    MONGODB_URI: dbUrl.toString(),
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    WORKFLOW_BUNDLE_PATH: bundlePath,
+    EVENTS_QUEUE_URL: queues.queueUrl,
+    EVENTS_DLQ_URL: queues.deadLetterQueueUrl,
+    LOG_LEVEL: 'INFO',
+  },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+let workerOut = '';
+worker.stdout.on('data', (chunk: Buffer) => {
+  if (!workerOut.includes('Polling the Catalog event queue')) workerOut += chunk.toString();
+});
+for (let i = 0; i < 300 && !workerOut.includes('Polling the Catalog event queue'); i++) await delay(100);
+if (!workerOut.includes('Polling the Catalog event queue')) throw new Error(`the worker did not start:\n${workerOut}`);
+const listings = db.collection('listings');
+
+/** Sends one event per connection at RATE/s and times each until `done(i)`; returns the latencies in ms. */
+async function timed(label: string, prepare: (i: number) => Promise<void>, done: (ids: number[]) => Promise<number[]>) {
+  const sentAt = new Map<number, number>();
+  const latencies: number[] = [];
+  const sender = (async () => {
+    for (let i = 0; i < EVENTS; i++) {
+      const tick = Date.now();
+      await prepare(i);
+      sentAt.set(i, Date.now());
+      await sendEvent(sqs, queues.queueUrl, accountId(i));
+      await delay(Math.max(0, 1_000 / RATE - (Date.now() - tick)));
+    }
+  })();
+  const deadline = Date.now() + 10 * 60_000;
+  while (latencies.length < EVENTS && Date.now() < deadline) {
+    const pending = [...sentAt.keys()];
+    if (pending.length > 0) {
+      const now = Date.now();
+      for (const i of await done(pending)) {
+        latencies.push(now - sentAt.get(i)!);
+        sentAt.delete(i);
+      }
+    }
+    await delay(50);
+  }
+  await sender;
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+  console.log(
+    `${label}: ${sorted.length}/${EVENTS} events, p50 ${pct(50)} ms, p95 ${pct(95)} ms, max ${sorted.at(-1)} ms (target p95 < 5000 ms)`,
+  );
+  return sorted;
+}
+
+const teamOf = (i: number) => `bench-events-team-${i}`;
+console.log(`Events at ${RATE}/s over ${EVENTS} connections, one worker process, 2 cores`);
+// First event of each connection: the sync imports its 3 products.
+await timed(
+  'event → rows imported (first sync)',
+  () => Promise.resolve(),
+  async (ids) => {
+    const rows = await listings
+      .aggregate<{ _id: string; n: number }>([
+        { $match: { team_id: { $in: ids.map(teamOf) } } },
+        { $group: { _id: '$team_id', n: { $sum: 1 } } },
+      ])
+      .toArray();
+    const full = new Set(rows.filter((r) => r.n === 3).map((r) => r._id));
+    return ids.filter((i) => full.has(teamOf(i)));
+  },
+);
+// A change in AWS, then its event: the row shows the change.
+await timed(
+  'event → changed row updated',
+  async (i) => {
+    const product = products[i]![0]!;
+    await admin('PATCH', `accounts/${accountId(i)}/products/${product.entityId}`, {
+      visibility: 'Restricted',
+      lastModified: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    });
+  },
+  async (ids) => {
+    const entityIds = new Map(ids.map((i) => [products[i]![0]!.entityId, i]));
+    const rows = await listings
+      .find(
+        { entity_id: { $in: [...entityIds.keys()] }, aws_visibility: 'Restricted' },
+        { projection: { entity_id: 1 } },
+      )
+      .toArray();
+    return rows.map((r) => entityIds.get(r.entity_id as string)!);
+  },
+);
+
+// Burst: BURST events for one account within a second.
+const b = EVENTS;
+const burstStart = Date.now();
+await sendRaw(
+  sqs,
+  queues.queueUrl,
+  Array.from({ length: BURST }, (_, k) =>
+    JSON.stringify(testCatalogEvent(accountId(b), { id: `burst-${stamp}-${k}`, time: new Date() })),
+  ),
+);
+const sendMs = Date.now() - burstStart;
+let runs: Awaited<ReturnType<typeof syncRuns>> = [];
+for (;;) {
+  const depth = await queueDepth(sqs, queues.queueUrl);
+  runs = await syncRuns(client, connectionId(b));
+  if (depth.waiting + depth.inFlight === 0 && runs.length > 0 && runs.every((r) => r.status !== 'RUNNING')) break;
+  await delay(200);
+}
+const settled = Date.now() - burstStart;
+const stats = (await admin('GET', 'stats')) as { byAccount: Record<string, { calls: Record<string, number> }> };
+const calls = stats.byAccount[accountId(b)]?.calls ?? {};
+console.log(
+  `burst: ${BURST} events for one account sent in ${sendMs} ms → ${runs.length} run(s) of ${syncConnectionWorkflowId(connectionId(b))}, ` +
+    `${calls.ListEntities ?? 0} ListEntities calls (${(calls.ListEntities ?? 0) / 4} listing passes), all done ${settled} ms after the first`,
+);
+
+worker.kill('SIGTERM');
+await new Promise((r) => worker.once('exit', r));
+sqs.destroy();
+await connection.close();
+await mongo.db().dropDatabase();
+await mongo.close();
+await ownStack?.stop();
