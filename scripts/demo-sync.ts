@@ -1,7 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { MongoClient } from 'mongodb';
 import { ListingSyncClient } from '../src/client/index.ts';
 import { ensureSchedule } from '../src/client/schedule.ts';
 import { loadConfig } from '../src/config.ts';
+import { testCatalogEvent } from '../src/domain/catalog-event.ts';
+import { sqsClientFromConfig } from '../src/events/sqs.ts';
 
 // Matches the demo seller in emulator/data/demo-catalog.json.
 const DEMO_CONNECTION = {
@@ -49,4 +54,24 @@ const failure = await denied.handle.result().then(
 );
 console.log(`\nA connection with a stale external ID fails as a seller would see it:\n  ${failure}`);
 console.log(`  ${app.uiLink(denied.workflowId) ?? denied.workflowId}`);
+
+// A change in the seller's AWS account, as EventBridge delivers it: the worker's poller refreshes the connection.
+if (config.events.queueUrl) {
+  const sqs = sqsClientFromConfig(config);
+  const event = testCatalogEvent(DEMO_CONNECTION.aws_account_id, { id: randomUUID(), time: new Date() });
+  await sqs.send(new SendMessageCommand({ QueueUrl: config.events.queueUrl, MessageBody: JSON.stringify(event) }));
+  sqs.destroy();
+  const refreshed = app.client.workflow.getHandle(workflowId);
+  for (let i = 0; i < 100; i++) {
+    const description = await refreshed.describe();
+    if (description.runId !== runId && description.status.name === 'COMPLETED') {
+      const result = await refreshed.result();
+      console.log(`\nA Catalog event on the queue started "${result.trigger}" of the demo connection:`);
+      console.log(`  ${app.uiLink(workflowId, description.runId) ?? workflowId}`);
+      break;
+    }
+    await delay(200);
+  }
+  console.log('  Send another: set -a; . .data/local/cli.env; set +a; npx listing-sync events send-test 123456789012');
+}
 await app.close();

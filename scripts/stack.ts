@@ -400,6 +400,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const port = await pickPort(source, 'TEMPORAL_PORT', local ? 7233 : null);
       const uiPort = await pickPort(source, 'TEMPORAL_UI_PORT', local ? 8233 : null);
       const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort)];
+      // Left to itself the dev server derives its HTTP API port from the frontend's and fails when that is taken.
+      args.push('--http-port', String(await freePort()));
       args.push('--namespace', 'default', '--log-level', 'warn');
       for (const key of SEARCH_ATTRIBUTES) {
         args.push('--search-attribute', `${key.name}=${CLI_SEARCH_ATTRIBUTE_TYPES[key.type] ?? key.type}`);
@@ -588,6 +590,15 @@ async function main(): Promise<number> {
     `Stack up in ${seconds} s: Temporal ${stack.temporalAddress}, UI ${stack.uiUrl ?? '-'}, MongoDB ${stack.mongoUri}, AWS emulator ${stack.emulatorUrl ?? 'external'}, SQS ${stack.sqsEndpoint ?? '-'} (logs in ${relative(ROOT, join(dataDir, 'logs'))}/)`,
   );
   const env: NodeJS.ProcessEnv = { ...process.env, ...stack.env };
+  // So `npx listing-sync …` in another shell reaches this stack: `set -a; . .data/local/cli.env; set +a`.
+  if (mode === 'local') {
+    writeFileSync(
+      join(dataDir, 'cli.env'),
+      Object.entries(stack.env)
+        .map(([k, v]) => `${k}='${v.replace(/'/g, `'\\''`)}'\n`)
+        .join(''),
+    );
+  }
   // The AWS SDK's notice that its 2027 releases need Node 22 would repeat in every test process; README says it once.
   if (mode === 'test') env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
