@@ -12,7 +12,7 @@ import { createSqsClient } from '../src/events/sqs.ts';
 import { syncConnectionWorkflowId } from '../src/shared/workflow-ids.ts';
 import { sendEvent, sendRaw, queueDepth, syncRuns } from '../test/helpers/events.ts';
 import { testCatalogEvent } from '../src/domain/catalog-event.ts';
-import { makeProducts } from '../test/helpers/emulator.ts';
+import { emulator, makeProducts } from '../test/helpers/emulator.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,17 +32,6 @@ const ownStack = process.env.TEMPORAL_ADDRESS
   ? null
   : await startStack({ mode: 'test', dataDir: '.data/bench-events', log: () => undefined });
 if (ownStack) Object.assign(process.env, ownStack.env);
-const adminUrl = process.env.EMULATOR_ADMIN_URL!;
-async function admin(method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${adminUrl}/_emulator/${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`emulator ${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
 const stamp = Date.now();
 const accountId = (i: number) => String(600_000_000_000 + (stamp % 1_000_000) * 1_000 + i).slice(-12);
 const connectionId = (i: number) => `bench-events-${stamp}-${i}`;
@@ -60,13 +49,13 @@ const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPAC
 
 const N = EVENTS + 1;
 const products = Array.from({ length: N }, (_, i) => makeProducts(accountId(i), 'SaaSProduct', 3));
-await admin('POST', 'accounts', {
-  accounts: products.map((p, i) => ({
+await emulator.putAccounts(
+  products.map((p, i) => ({
     accountId: accountId(i),
     roles: [{ name: 'ListingSync', externalId: `ext-${i}` }],
     products: p,
   })),
-});
+);
 await db.collection('connections').insertMany(
   Array.from({ length: N }, (_, i) => ({
     _id: connectionId(i) as never,
@@ -155,7 +144,7 @@ await timed(
   'event → changed row updated',
   async (i) => {
     const product = products[i]![0]!;
-    await admin('PATCH', `accounts/${accountId(i)}/products/${product.entityId}`, {
+    await emulator.patchProduct(accountId(i), product.entityId, {
       visibility: 'Restricted',
       lastModified: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     });
@@ -191,8 +180,7 @@ for (;;) {
   await delay(200);
 }
 const settled = Date.now() - burstStart;
-const stats = (await admin('GET', 'stats')) as { byAccount: Record<string, { calls: Record<string, number> }> };
-const calls = stats.byAccount[accountId(b)]?.calls ?? {};
+const calls = (await emulator.stats()).byAccount[accountId(b)]?.calls ?? {};
 console.log(
   `burst: ${BURST} events for one account sent in ${sendMs} ms → ${runs.length} run(s) of ${syncConnectionWorkflowId(connectionId(b))}, ` +
     `${calls.ListEntities ?? 0} ListEntities calls (${(calls.ListEntities ?? 0) / 4} listing passes), all done ${settled} ms after the first`,

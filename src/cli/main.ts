@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
-import { SendMessageCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { ListingSyncClient, OnboardingError } from '../client/index.ts';
 import { testCatalogEvent } from '../domain/catalog-event.ts';
-import { sqsClientFromConfig } from '../events/sqs.ts';
+import { queueDepth, sqsClientFromConfig } from '../events/sqs.ts';
 import { ensureSchedule, scheduleHandle, triggerSchedule } from '../client/schedule.ts';
 import { collections, connectionIdFilters } from '../activities/store.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
@@ -259,18 +259,7 @@ const commands: Record<string, Command> = {
           return EXIT.ok;
         }
         if (action === 'status') {
-          const depth = async (url: string) => {
-            const { Attributes: a } = await sqs.send(
-              new GetQueueAttributesCommand({
-                QueueUrl: url,
-                AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-              }),
-            );
-            return {
-              waiting: Number(a?.ApproximateNumberOfMessages ?? 0),
-              inFlight: Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0),
-            };
-          };
+          const depth = (url: string) => queueDepth(sqs, url);
           const queue = await depth(queueUrl);
           const dlqUrl = ctx.config.events.deadLetterQueueUrl;
           const dlq = dlqUrl ? await depth(dlqUrl) : null;

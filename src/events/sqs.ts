@@ -1,4 +1,4 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AwsQueryProtocol } from '@aws-sdk/core/protocols';
 import type { Config } from '../config.ts';
 
@@ -51,4 +51,24 @@ export function sqsClientFromConfig(config: Config): SQSClient {
     connectTimeoutMs: config.aws.connectTimeoutMs,
     maxAttempts: config.aws.maxAttempts,
   });
+}
+
+export interface QueueDepth {
+  /** Messages ready to be received. */
+  waiting: number;
+  /** Messages received and not yet deleted (being handled, or to reappear after their visibility timeout). */
+  inFlight: number;
+}
+
+export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {
+  const { Attributes: a } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    waiting: Number(a?.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
 }

@@ -1,9 +1,4 @@
-import {
-  GetQueueAttributesCommand,
-  SendMessageBatchCommand,
-  SendMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
 import type { Db } from 'mongodb';
@@ -13,6 +8,8 @@ import { ListingSyncClient } from '../../src/client/index.ts';
 import { testCatalogEvent } from '../../src/domain/catalog-event.ts';
 import { EventPoller } from '../../src/events/event-poller.ts';
 import { createSqsClient } from '../../src/events/sqs.ts';
+
+export { queueDepth } from '../../src/events/sqs.ts';
 import { syncConnectionWorkflowId } from '../../src/shared/workflow-ids.ts';
 
 export function testSqsClient(): SQSClient {
@@ -60,19 +57,6 @@ export async function sendRaw(sqs: SQSClient, queueUrl: string, bodies: string[]
       }),
     );
   }
-}
-
-export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<{ waiting: number; inFlight: number }> {
-  const { Attributes: a } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return {
-    waiting: Number(a?.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0),
-  };
 }
 
 export interface LogLine {
