@@ -520,8 +520,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       env.AWS_ENDPOINT_URL_SQS = url;
       env.SQS_PROTOCOL = 'query';
     }
-    // The local run's worker polls a queue of its own; tests make one per test instead.
-    if (opts.mode === 'local' && !source.EVENTS_QUEUE_URL) {
+    // The local run's worker polls a queue of its own, on the server the stack started (never on an SQS it was
+    // pointed at, which may be AWS); tests make one per test instead.
+    if (opts.mode === 'local' && !source.EVENTS_QUEUE_URL && !source.AWS_ENDPOINT_URL_SQS) {
       const accessKeyId = env.AWS_ACCESS_KEY_ID ?? source.AWS_ACCESS_KEY_ID;
       const secretAccessKey = env.AWS_SECRET_ACCESS_KEY ?? source.AWS_SECRET_ACCESS_KEY;
       const sqs = createSqsClient({
@@ -597,6 +598,7 @@ async function main(): Promise<number> {
       Object.entries(stack.env)
         .map(([k, v]) => `${k}='${v.replace(/'/g, `'\\''`)}'\n`)
         .join(''),
+      { mode: 0o600 },
     );
   }
   // The AWS SDK's notice that its 2027 releases need Node 22 would repeat in every test process; README says it once.

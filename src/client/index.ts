@@ -3,6 +3,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { collections, connectionIdFilters, type ConnectionRecord } from '../activities/store.ts';
 import { ConfigError, type Config } from '../config.ts';
 import { refreshReason } from '../domain/catalog-event.ts';
+import { EXTERNAL_ID } from '../domain/connection.ts';
 import { onboardingQuickCreateUrl } from '../domain/onboarding.ts';
 import { CONNECTION_ID } from '../shared/search-attributes.ts';
 import type { RefreshRequest, SyncPreview, SyncSummary } from '../shared/types.ts';
@@ -128,6 +129,11 @@ export class ListingSyncClient {
     if (!connection) throw new ConnectionNotFoundError(`No connection ${connectionId}`);
     if (typeof connection.external_id !== 'string' || connection.external_id === '') {
       throw new OnboardingError(`Connection ${connectionId} has no external_id to put in the role's trust policy`);
+    }
+    if (!EXTERNAL_ID.test(connection.external_id)) {
+      throw new OnboardingError(
+        `Connection ${connectionId}'s external_id is not one STS accepts (2-1224 characters of letters, digits and +=,.@:/-)`,
+      );
     }
     return onboardingQuickCreateUrl({
       templateUrl,

@@ -3,7 +3,7 @@
 const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
 // The Marketplace Catalog API exists only in the commercial partition; a role elsewhere can never list products.
 const CATALOG_PARTITION = 'aws';
-const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+export const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 const SESSION_NAME_UNSAFE = /[^\w+=,.@-]/g;
 
 export interface ConnectionDoc {

@@ -61,30 +61,51 @@ export class EventPoller {
   private async run(): Promise<void> {
     const { logger, queueUrl } = this.deps;
     logger.info('Polling the Catalog event queue', { queueUrl });
+    let deferrals = 0;
     while (!this.stopping) {
-      let messages: Message[];
       try {
-        const reply = await this.deps.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: MAX_MESSAGES,
-            WaitTimeSeconds: this.deps.waitSeconds,
-            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-          }),
-          { abortSignal: this.abort.signal },
-        );
-        messages = reply.Messages ?? [];
+        const deferred = await this.pollOnce();
+        if (!deferred) {
+          deferrals = 0;
+          continue;
+        }
+        // Temporal may answer health checks and still refuse work (rate limits, permissions): back off each time,
+        // so a message is not received (and counted towards the dead-letter queue) every few seconds.
+        deferrals += 1;
+        await this.pause(Math.min(60_000, this.retryDelayMs * 2 ** (deferrals - 1)));
+        await this.waitForTemporal();
       } catch (err) {
         if (this.stopping) break;
-        logger.warn('Could not receive from the Catalog event queue; trying again', { queueUrl, error: err });
+        logger.error('Catalog event polling failed; continuing', { queueUrl, error: err });
         await this.pause();
-        continue;
       }
-      if (messages.length === 0) continue;
-      const deferred = await this.handleBatch(messages);
-      if (deferred) await this.waitForTemporal();
     }
     logger.info('Stopped polling the Catalog event queue', { queueUrl });
+  }
+
+  /** One receive and its batch; true when Temporal did not accept a request (those messages stay on the queue). */
+  private async pollOnce(): Promise<boolean> {
+    const { logger, queueUrl } = this.deps;
+    let messages: Message[];
+    try {
+      const reply = await this.deps.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: MAX_MESSAGES,
+          WaitTimeSeconds: this.deps.waitSeconds,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
+        { abortSignal: this.abort.signal },
+      );
+      messages = reply.Messages ?? [];
+    } catch (err) {
+      if (this.stopping) return false;
+      logger.warn('Could not receive from the Catalog event queue; trying again', { queueUrl, error: err });
+      await this.pause();
+      return false;
+    }
+    if (messages.length === 0) return false;
+    return this.handleBatch(messages);
   }
 
   /** Handles one batch; true when Temporal did not accept a request (those messages stay on the queue). */
@@ -235,8 +256,8 @@ export class EventPoller {
     }
   }
 
-  private async pause(): Promise<void> {
-    await delay(this.retryDelayMs, undefined, { signal: this.abort.signal }).catch(() => undefined);
+  private async pause(ms = this.retryDelayMs): Promise<void> {
+    await delay(ms, undefined, { signal: this.abort.signal }).catch(() => undefined);
   }
 
   private count(outcome: EventOutcome): void {

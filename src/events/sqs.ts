@@ -43,9 +43,14 @@ export function createSqsClient(opts: SqsClientOptions): SQSClient {
   });
 }
 
+/** An AWS queue URL names its region (https://sqs.<region>.amazonaws.com/…); requests must be signed for it. */
+export function queueRegion(queueUrl: string | null): string | null {
+  return queueUrl ? (/^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\//.exec(queueUrl)?.[1] ?? null) : null;
+}
+
 export function sqsClientFromConfig(config: Config): SQSClient {
   return createSqsClient({
-    region: config.aws.region,
+    region: queueRegion(config.events.queueUrl) ?? config.aws.region,
     protocol: config.events.sqsProtocol,
     requestTimeoutMs: (config.events.waitSeconds + 10) * 1_000,
     connectTimeoutMs: config.aws.connectTimeoutMs,

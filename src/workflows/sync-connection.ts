@@ -99,6 +99,8 @@ export async function syncConnection({
     refreshHeard = true;
     if (listingStarted) rerun ??= request;
   });
+  // Read through a function: the handler sets it between awaits, where a plain read would be narrowed to null.
+  const pendingRefresh = (): RefreshRequest | null => rerun;
   // The client and SyncAll set ConnectionId at start; a run started by hand (temporal workflow start) gets it here.
   if (workflowInfo().typedSearchAttributes.get(CONNECTION_ID) === undefined) {
     upsertSearchAttributes([{ key: CONNECTION_ID, value: connectionId }]);
@@ -108,11 +110,6 @@ export async function syncConnection({
       ? `${trigger.reason}: syncing AWS Marketplace listings of connection **${connectionId}**`
       : `Syncing AWS Marketplace listings of connection **${connectionId}**`,
   );
-  if (trigger?.afterRun)
-    await settle(
-      () => refreshHeard,
-      () => (refreshHeard = false),
-    );
   let teamId: string | null = null;
   let again: RefreshRequest | null = null;
   // Each upsert is a history event and a visibility write, so the outcome and the ids found on the way go in one.
@@ -133,6 +130,14 @@ export async function syncConnection({
   };
 
   try {
+    if (trigger?.afterRun) {
+      // Continue-as-new copied the last run's outcome; this run has none yet.
+      upsertSearchAttributes([{ key: SYNC_OUTCOME, value: null }]);
+      await settle(
+        () => refreshHeard,
+        () => (refreshHeard = false),
+      );
+    }
     progress.phase = 'assuming-role';
     const role = await step(FailureType.StsUnavailable, () =>
       assumer.assumeRole.executeWithOptions(
@@ -197,16 +202,18 @@ export async function syncConnection({
     // A run an event started tends to hear more of them. A timer puts the local activities' results in a workflow
     // task of their own, so a refresh that arrived meanwhile leads to one extra run, not to the server refusing
     // this run's completion and a replay that repeats every AWS call. Scheduled runs skip it: it costs a round trip.
-    if (trigger) await sleep(1);
-    // Decided once, so the report to a SyncAll chain and the continue-as-new agree on whether an extra run follows.
-    again = rerun;
+    // Not cancellable: the sync has succeeded, and a cancel now must not record it as cancelled.
+    if (trigger) await CancellationScope.nonCancellable(() => sleep(1));
+    // Decided before the report, so a SyncAll chain hears of this connection once: from the extra run if there is one.
+    again = pendingRefresh();
     await finish('succeeded', describeSummary(connectionId, role.accountId, result, null), {
       connectionId,
       outcome: 'succeeded',
       counts: countsOf(summary),
     });
-    if (again) {
-      const next: RefreshRequest = again;
+    // A refresh can still land while the report is sent; it gets its run too, which then reports to nobody.
+    const next = again ?? pendingRefresh();
+    if (next) {
       log.info('A refresh arrived while this run was listing; syncing once more', {
         connectionId,
         eventId: next.eventId,
@@ -215,7 +222,7 @@ export async function syncConnection({
       await continueAsNew<typeof syncConnection>({
         connectionId,
         trigger: { reason: refreshReason(next.detailType), eventId: next.eventId, afterRun: true },
-        reportTo,
+        reportTo: again ? reportTo : null,
       });
     }
     return result;

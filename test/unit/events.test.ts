@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config.ts';
 import { parseCatalogEvent, refreshReason, testCatalogEvent } from '../../src/domain/catalog-event.ts';
 import { onboardingQuickCreateUrl, onboardingStackName } from '../../src/domain/onboarding.ts';
+import { queueRegion } from '../../src/events/sqs.ts';
 
 describe('Catalog events (pure)', () => {
   // AWS's documented example of a Change Set Succeeded event.
@@ -129,6 +130,9 @@ describe('onboarding link (pure)', () => {
       EVENTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/listing-sync-events',
     });
     assert.equal(config.events.sqsProtocol, 'json');
+    assert.equal(queueRegion(config.events.queueUrl), 'us-east-1');
+    assert.equal(queueRegion('https://sqs.eu-west-1.amazonaws.com/111122223333/q'), 'eu-west-1');
+    assert.equal(queueRegion('http://127.0.0.1:4100/000000000000/q'), null);
     assert.equal(config.events.waitSeconds, 20);
     assert.equal(config.onboarding.templateUrl, null);
   });

@@ -117,7 +117,8 @@ describe('CloudFormation templates', function () {
       ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['CatalogEventsToQueue', 'Arn'] } },
     });
     assert.deepEqual(t.Resources.CatalogEventBusPolicy.Properties.Statement.Condition, {
-      StringEquals: { 'events:source': 'aws.marketplacecatalog' },
+      'ForAllValues:StringEquals': { 'events:source': 'aws.marketplacecatalog' },
+      Null: { 'events:source': 'false' },
     });
   });
 });
