@@ -25,7 +25,7 @@ export interface RefreshStart {
 }
 
 /** What the client needs beyond Temporal for onboarding links: the connections collection and the vendor's settings. */
-export interface OnboardingSource {
+interface OnboardingSource {
   db: () => Promise<Db>;
   settings: Config['onboarding'];
 }
@@ -60,13 +60,9 @@ export class ListingSyncClient {
     );
   }
 
-  static fromClient(
-    client: Client,
-    taskQueue: string,
-    uiUrl: string | null = null,
-    onboarding: OnboardingSource | null = null,
-  ): ListingSyncClient {
-    return new ListingSyncClient(client, taskQueue, uiUrl, onboarding, () => Promise.resolve());
+  /** Over a client the caller owns (tests, scripts); onboarding links need connect(config). */
+  static fromClient(client: Client, taskQueue: string, uiUrl: string | null = null): ListingSyncClient {
+    return new ListingSyncClient(client, taskQueue, uiUrl, null, () => Promise.resolve());
   }
 
   /**

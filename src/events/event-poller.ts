@@ -180,6 +180,8 @@ export class EventPoller {
             account,
             detailType: first.detailType,
             eventId: first.id,
+            // How old the event was when it was handled: the lag an operator looks for first.
+            eventTime: first.time,
             events: events.length,
           });
         });

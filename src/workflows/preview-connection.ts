@@ -23,7 +23,9 @@ const planner = proxyLocalActivities<Activities>(reconcileOptions);
  * What a sync of the connection would do now: the same role, listing and plan as SyncConnection, with
  * nothing written to listings or connections. Its own workflow id, so it never collides with a sync.
  */
-export async function previewConnectionSync({ connectionId }: SyncConnectionInput): Promise<SyncPreview> {
+export async function previewConnectionSync({
+  connectionId,
+}: Pick<SyncConnectionInput, 'connectionId'>): Promise<SyncPreview> {
   const { workflowId, runId } = workflowInfo();
   const ref: RunRef = { connectionId, workflowId, runId };
   try {

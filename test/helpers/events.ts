@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createEventQueues, type EventQueues } from '../../scripts/event-queues.ts';
 import { ListingSyncClient } from '../../src/client/index.ts';
 import { testCatalogEvent } from '../../src/domain/catalog-event.ts';
-import { EventPoller } from '../../src/events/event-poller.ts';
+import { EventPoller, type EventPollerDeps } from '../../src/events/event-poller.ts';
 import { createSqsClient } from '../../src/events/sqs.ts';
 
 export { queueDepth } from '../../src/events/sqs.ts';
@@ -96,6 +96,8 @@ export function testPoller(opts: {
   client: Client;
   taskQueue: string;
   logger?: CapturingLogger;
+  /** Wraps the real refresh call, e.g. to fail after Temporal accepted it. */
+  wrapRefresh?: (refresh: EventPollerDeps['refresh']) => EventPollerDeps['refresh'];
 }): { poller: EventPoller; logger: CapturingLogger } {
   const logger = opts.logger ?? new CapturingLogger();
   const app = ListingSyncClient.fromClient(opts.client, opts.taskQueue);
@@ -106,8 +108,9 @@ export function testPoller(opts: {
     db: opts.db,
     logger,
     retryDelayMs: 250,
-    refresh: (connectionId, request) =>
+    refresh: (opts.wrapRefresh ?? ((r) => r))((connectionId, request) =>
       opts.client.connection.withDeadline(Date.now() + 5_000, () => app.requestRefresh(connectionId, request)),
+    ),
     temporalHealthy: () => app.temporalReachable(2_000),
   });
   return { poller, logger };

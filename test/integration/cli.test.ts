@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { scheduleHandle } from '../../src/client/schedule.ts';
+import { cliJson, runCli } from '../helpers/cli.ts';
 import { seedConnection, type SeededConnection } from '../helpers/fixtures.ts';
 import {
   isolatedDb,
@@ -10,13 +10,6 @@ import {
   type IsolatedDb,
   type TestStack,
 } from '../helpers/stack.ts';
-
-const BIN = new URL('../../bin/listing-sync.js', import.meta.url).pathname;
-
-interface Run {
-  code: number;
-  out: string;
-}
 
 describe('the listing-sync CLI on the local stack', function () {
   this.timeout(300_000);
@@ -40,16 +33,8 @@ describe('the listing-sync CLI on the local stack', function () {
     await stack?.close();
   });
 
-  const cli = (...args: string[]): Promise<Run> =>
-    new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [BIN, ...args],
-        { env: { ...process.env, TEMPORAL_TASK_QUEUE: tq, MONGODB_URI: iso.uri } },
-        (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout + stderr }),
-      );
-    });
-  const json = (run: Run): any => JSON.parse(run.out.trim().split('\n').at(-1)!);
+  const cli = (...args: string[]) => runCli(args, { ...process.env, TEMPORAL_TASK_QUEUE: tq, MONGODB_URI: iso.uri });
+  const json = cliJson;
 
   it('prints help for every command and rejects bad usage with exit code 2', async () => {
     const help = await cli('--help');
@@ -76,20 +61,11 @@ describe('the listing-sync CLI on the local stack', function () {
 
   it("onboarding-link prints the quick-create link with the connection's external ID", async () => {
     const withVendor = (...args: string[]) =>
-      new Promise<Run>((resolve) => {
-        execFile(
-          process.execPath,
-          [BIN, ...args],
-          {
-            env: {
-              ...process.env,
-              MONGODB_URI: iso.uri,
-              SELLER_TEMPLATE_URL: 'https://listing-sync-templates.s3.amazonaws.com/seller-onboarding.yaml',
-              VENDOR_AWS_PRINCIPAL: '111122223333',
-            },
-          },
-          (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout + stderr }),
-        );
+      runCli(args, {
+        ...process.env,
+        MONGODB_URI: iso.uri,
+        SELLER_TEMPLATE_URL: 'https://listing-sync-templates.s3.amazonaws.com/seller-onboarding.yaml',
+        VENDOR_AWS_PRINCIPAL: '111122223333',
       });
     const run = await withVendor('onboarding-link', ok.connectionId, '--json');
     assert.equal(run.code, 0, run.out);

@@ -19,27 +19,7 @@ import {
 import { seedConnection, type SeededConnection } from '../helpers/fixtures.ts';
 import { openStack, uniqueTaskQueue, withWorker, type TestStack } from '../helpers/stack.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
-
-async function eventually<T>(
-  what: string,
-  fn: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await fn();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    await delay(100);
-  }
-  throw new Error(
-    `${what} did not happen within ${timeoutMs / 1000} s${last instanceof Error ? ` (last error: ${last.message})` : ''}`,
-  );
-}
+import { eventually } from '../helpers/wait.ts';
 
 /** Catalog events on a real SQS-compatible queue (goaws), a real poller, real Temporal and MongoDB. */
 describe('Catalog events refresh connections', function () {
@@ -298,6 +278,51 @@ describe('Catalog events refresh connections', function () {
       await connection.close();
       await proxy.cut();
     }
+  });
+
+  it('a message Temporal accepted but nobody deleted comes back and repeats only a harmless refresh', async () => {
+    const tq = uniqueTaskQueue('event-redelivery');
+    const { queueUrl } = await testQueues(sqs, 'redelivery', { visibilityTimeoutSeconds: 1 });
+    const conn = await seedConnection(stack.db);
+    let accepted = 0;
+    await withWorker(tq, async () => {
+      const { poller } = testPoller({
+        sqs,
+        queueUrl,
+        db: stack.db,
+        client: stack.client,
+        taskQueue: tq,
+        // As if the process died between Temporal's answer and the delete: the refresh is in, the message stays.
+        wrapRefresh: (refresh) => async (connectionId, request) => {
+          const started = await refresh(connectionId, request);
+          accepted += 1;
+          if (accepted === 1) throw new Error('gone before the delete');
+          return started;
+        },
+      });
+      poller.start();
+      try {
+        await sendEvent(sqs, queueUrl, conn.accountId);
+        await eventually('the redelivered message deleted', async () => {
+          const d = await queueDepth(sqs, queueUrl);
+          return accepted === 2 && d.waiting + d.inFlight === 0;
+        });
+        assert.deepEqual(poller.handled, { refreshed: 1, unknown_account: 0, malformed: 0, deferred: 1 });
+        const final = await finalResult(conn);
+        assert.equal(final.total_aws, 3);
+        const runs = await eventually('the runs settled', async () => {
+          const r = await syncRuns(stack.client, conn.connectionId);
+          return r.length > 0 && r.every((x) => x.status !== 'RUNNING') ? r : undefined;
+        });
+        assert.ok(runs.length <= 2, `${runs.length} runs`);
+        assert.ok(runs.every((r) => r.status === 'COMPLETED' || r.status === 'CONTINUED_AS_NEW'));
+        const rows = await stack.db.collection('listings').find({ team_id: conn.teamId }).toArray();
+        assert.equal(rows.length, 3, 'imported once');
+        assert.equal(new Set(rows.map((r) => r.entity_id)).size, 3);
+      } finally {
+        await poller.stop();
+      }
+    });
   });
 
   it('two pollers on one queue handle each event once', async () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { setTimeout as delay } from 'node:timers/promises';
 import { ListingSyncClient } from '../../src/client/index.ts';
 import type { SyncConnectionProgress } from '../../src/shared/types.ts';
 import { progressQuery, syncAllProgressQuery, type syncAll } from '../../src/workflows/index.ts';
@@ -7,17 +6,8 @@ import type { SyncAllProgress } from '../../src/shared/types.ts';
 import { makeProducts } from '../helpers/emulator.ts';
 import { seedConnection } from '../helpers/fixtures.ts';
 import { historyText } from '../helpers/history.ts';
+import { eventually } from '../helpers/wait.ts';
 import { isolatedDb, openStack, uniqueTaskQueue, withWorker, type TestStack } from '../helpers/stack.ts';
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await delay(200);
-  }
-}
 
 describe('what operators see: progress, search attributes, summaries', function () {
   this.timeout(120_000);

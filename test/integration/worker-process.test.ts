@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ListingSyncClient } from '../../src/client/index.ts';
@@ -7,10 +7,9 @@ import { freePort } from '../../scripts/stack.ts';
 import { makeProducts } from '../helpers/emulator.ts';
 import { seedConnection } from '../helpers/fixtures.ts';
 import { openStack, uniqueTaskQueue, type TestStack } from '../helpers/stack.ts';
+import { runCli } from '../helpers/cli.ts';
 import { testQueues, testSqsClient } from '../helpers/events.ts';
 import type { SyncSummary } from '../../src/shared/types.ts';
-
-const BIN = new URL('../../bin/listing-sync.js', import.meta.url).pathname;
 
 function metricValue(text: string, name: string, labels: Record<string, string>): number {
   for (const line of text.split('\n')) {
@@ -100,12 +99,7 @@ describe('the worker process (npm run worker): metrics, JSON logs, graceful shut
     for (let i = 0; i < 150 && !stdout.includes('Polling the Catalog event queue'); i += 1) await delay(200);
     assert.ok(stdout.includes('Polling the Catalog event queue'), `the poller started:\n${stdout}`);
 
-    const cli = (...args: string[]) =>
-      new Promise<{ code: number; out: string }>((resolve) => {
-        execFile(process.execPath, [BIN, ...args], { env }, (err, out, errOut) =>
-          resolve({ code: err ? Number(err.code ?? 1) : 0, out: out + errOut }),
-        );
-      });
+    const cli = (...args: string[]) => runCli(args, env);
     const sent = await cli('events', 'send-test', conn.accountId, '--detail-type', 'Change Set Succeeded');
     assert.equal(sent.code, 0, sent.out);
     assert.match(sent.out, new RegExp(`Sent "Change Set Succeeded" for account ${conn.accountId}`));
