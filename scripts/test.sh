@@ -33,4 +33,6 @@ if [ $# -eq 0 ]; then
   node --import tsx scripts/lint-templates.ts
   scripts/cfn-lint.sh
 fi
+# The worker-process tests run the compiled worker and its prebuilt workflow bundle (dist/).
+build_log=$(npm run --silent build 2>&1) || { echo "$build_log" >&2; echo "npm run build failed" >&2; exit 1; }
 exec node --import tsx scripts/stack.ts test "$@"

@@ -9,6 +9,7 @@ import { seedConnection } from '../helpers/fixtures.ts';
 import { openStack, uniqueTaskQueue, type TestStack } from '../helpers/stack.ts';
 import { runCli } from '../helpers/cli.ts';
 import { testQueues, testSqsClient } from '../helpers/events.ts';
+import { ensureBuilt, type Build } from '../helpers/build.ts';
 import type { SyncSummary } from '../../src/shared/types.ts';
 
 function metricValue(text: string, name: string, labels: Record<string, string>): number {
@@ -24,7 +25,9 @@ describe('the worker process (npm run worker): metrics, JSON logs, graceful shut
   this.timeout(120_000);
   let stack: TestStack;
   let worker: ChildProcess | undefined;
+  let build: Build;
   before(async () => {
+    build = ensureBuilt();
     stack = await openStack();
   });
   after(async () => {
@@ -39,8 +42,14 @@ describe('the worker process (npm run worker): metrics, JSON logs, graceful shut
       products: (a) => [...makeProducts(a, 'SaaSProduct', 60), ...makeProducts(a, 'AmiProduct', 2)],
     });
     let stdout = '';
-    worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
-      env: { ...process.env, TEMPORAL_TASK_QUEUE: tq, METRICS_BIND_ADDRESS: `127.0.0.1:${port}`, LOG_LEVEL: 'INFO' },
+    worker = spawn(process.execPath, [build.worker], {
+      env: {
+        ...process.env,
+        WORKFLOW_BUNDLE_PATH: build.workflowBundle,
+        TEMPORAL_TASK_QUEUE: tq,
+        METRICS_BIND_ADDRESS: `127.0.0.1:${port}`,
+        LOG_LEVEL: 'INFO',
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     worker.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -90,8 +99,13 @@ describe('the worker process (npm run worker): metrics, JSON logs, graceful shut
       EVENTS_DLQ_URL: deadLetterQueueUrl,
     };
     let stdout = '';
-    worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
-      env: { ...env, METRICS_BIND_ADDRESS: `127.0.0.1:${port}`, LOG_LEVEL: 'INFO' },
+    worker = spawn(process.execPath, [build.worker], {
+      env: {
+        ...env,
+        WORKFLOW_BUNDLE_PATH: build.workflowBundle,
+        METRICS_BIND_ADDRESS: `127.0.0.1:${port}`,
+        LOG_LEVEL: 'INFO',
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     worker.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -163,6 +177,8 @@ describe('the worker process (npm run worker): metrics, JSON logs, graceful shut
     const { port } = collector.address() as { port: number };
     const conn = await seedConnection(stack.db);
     let stdout = '';
+    // From source: tracing needs its interceptors bundled at start (not with WORKFLOW_BUNDLE_PATH), and the compiled
+    // worker would point webpack at dist/workflows/index.ts, which tsc does not emit.
     worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
       env: { ...process.env, TEMPORAL_TASK_QUEUE: tq, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` },
       stdio: ['ignore', 'pipe', 'inherit'],
