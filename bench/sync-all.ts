@@ -8,7 +8,7 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { ENTITY_TYPES } from '../src/domain/entity-types.ts';
 import type { ListEntitiesResult } from '../src/shared/types.ts';
 import { mockActivityEnv, runActivity } from '../test/helpers/activity-env.ts';
-import { createWorker, createWorkerResources } from '../src/worker/create-worker.ts';
+import { createWorker, createWorkerResources, runPromoted } from '../src/worker/create-worker.ts';
 import type { syncAll } from '../src/workflows/index.ts';
 import { startStack } from '../scripts/stack.ts';
 
@@ -153,14 +153,19 @@ async function temporalRun(): Promise<Figures> {
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
     const workflowId = `bench-sync-all-${stamp}`;
     const started = Date.now();
-    const result = await worker.runUntil(async () => {
-      const handle = await client.workflow.start<typeof syncAll>('syncAll', {
-        taskQueue: config.temporal.taskQueue,
-        workflowId,
-        args: [{ concurrency, batchSize }],
-      });
-      return await handle.result();
-    });
+    const result = await runPromoted(
+      config,
+      nativeConnection,
+      worker,
+      (async () => {
+        const handle = await client.workflow.start<typeof syncAll>('syncAll', {
+          taskQueue: config.temporal.taskQueue,
+          workflowId,
+          args: [{ concurrency, batchSize }],
+        });
+        return await handle.result();
+      })(),
+    );
     const seconds = (Date.now() - started) / 1000;
     clearInterval(sampler);
     const hungIds = Array.from({ length: H }, (_, i) => `bench-${String(i).padStart(6, '0')}`);
@@ -183,7 +188,7 @@ async function temporalRun(): Promise<Figures> {
       peakRssMb: Math.round(peakRss / 1024 / 1024),
       maxHistoryEvents,
       runs,
-      totals: result.totals,
+      totals: result?.totals,
       othersDoneSeconds: lastOther?.sync ? (lastOther.sync.finished_at.getTime() - started) / 1000 : seconds,
     };
   });

@@ -382,7 +382,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
 
   try {
-    const env: Record<string, string> = { LISTING_SYNC_DATA_DIR: dataDir };
+    // A versioned worker gets no task until its build is Current: on this private stack every worker promotes its own
+    // build when it starts (a production fleet is promoted by an operator; docs/deploying.md).
+    const env: Record<string, string> = {
+      LISTING_SYNC_DATA_DIR: dataDir,
+      WORKER_PROMOTE_ON_START: source.WORKER_PROMOTE_ON_START ?? 'true',
+    };
 
     // Temporal
     let temporalAddress = source.TEMPORAL_ADDRESS ?? '';

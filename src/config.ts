@@ -2,6 +2,9 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE } from './shared/types.ts';
 
+/** The Worker Deployment every listing-sync worker belongs to unless TEMPORAL_DEPLOYMENT_NAME says otherwise. */
+export const DEFAULT_DEPLOYMENT_NAME = 'listing-sync';
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -13,6 +16,19 @@ export interface Config {
     taskQueue: string;
     /** Base URL of the Web UI, for links printed by the CLI and the demo. */
     uiUrl: string | null;
+    /** Worker Deployment Versioning: which deployment and build this worker is (docs/deploying.md). */
+    deployment: {
+      name: string;
+      /** null: the workflow bundle's hash, so the build id changes exactly when the workflow code does. */
+      buildId: string | null;
+      /** Off only for servers without Worker Deployment Versioning (Temporal Server < 1.28). */
+      useVersioning: boolean;
+      /**
+       * Make this build the deployment's Current Version once the worker polls: for the local stack, the demo and
+       * the tests only. A production fleet is promoted by an operator (`listing-sync deploy promote`).
+       */
+      promoteOnStart: boolean;
+    };
   };
   mongo: { uri: string; dbName: string };
   aws: {
@@ -125,6 +141,14 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`${name}=${raw} must be ${what}`);
     return null;
   };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = (env[name] ?? '').toLowerCase();
+    if (raw === '') return fallback;
+    if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+    if (['false', '0', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name}=${env[name]} must be true or false`);
+    return fallback;
+  };
   const sqsProtocol = (env.SQS_PROTOCOL || 'json').toLowerCase();
   if (sqsProtocol !== 'json' && sqsProtocol !== 'query')
     problems.push(`SQS_PROTOCOL=${env.SQS_PROTOCOL} must be json or query`);
@@ -140,6 +164,14 @@ export function loadConfig(env: Env = process.env): Config {
       namespace: temporal?.namespace ?? 'default',
       taskQueue: env.TEMPORAL_TASK_QUEUE || DEFAULT_TASK_QUEUE,
       uiUrl: env.TEMPORAL_UI_URL?.replace(/\/$/, '') || null,
+      deployment: {
+        name:
+          matching('TEMPORAL_DEPLOYMENT_NAME', /^[\w.-]{1,200}$/, 'letters, digits, ".", "_" or "-"') ??
+          DEFAULT_DEPLOYMENT_NAME,
+        buildId: matching('WORKER_BUILD_ID', /^[\w.+-]{1,200}$/, 'letters, digits, ".", "_", "+" or "-"'),
+        useVersioning: bool('TEMPORAL_WORKER_VERSIONING', true),
+        promoteOnStart: bool('WORKER_PROMOTE_ON_START', false),
+      },
     },
     mongo: { uri: mongoUri, dbName },
     aws: {

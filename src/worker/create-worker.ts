@@ -7,6 +7,7 @@ import { RoleSessions } from '../activities/role-sessions.ts';
 import { ensureIndexes } from '../activities/store.ts';
 import type { Config } from '../config.ts';
 import type { SyncMetrics } from '../activities/metrics.ts';
+import { deploymentOptions, loadWorkflowCode, promoteWhenPolling, type WorkerVersion } from './deployment.ts';
 
 export interface WorkerResources {
   mongo: MongoClient;
@@ -54,21 +55,31 @@ export async function createWorkerResources(
   };
 }
 
+export interface VersionedWorker {
+  worker: Worker;
+  /** The deployment version this worker polls as (also when versioning is off: it names the build). */
+  version: WorkerVersion;
+}
+
+/**
+ * A worker of this build. With versioning on (the default) it polls as `deployment:buildId` and gets workflow
+ * tasks only while its version is Current or Ramping; `promoteOnStart` (local stack and tests) makes it Current.
+ */
 export async function createWorker(
   config: Config,
   connection: NativeConnection,
   deps: ActivityDeps,
-  workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = config.worker.workflowBundlePath
-    ? { workflowBundle: { codePath: config.worker.workflowBundlePath } }
-    : { workflowsPath: new URL('../workflows/index.ts', import.meta.url).pathname },
+  prebuilt?: { code: string },
   plugins: WorkerOptions['plugins'] = [],
-): Promise<Worker> {
-  return Worker.create({
+): Promise<VersionedWorker> {
+  const { code, version } = await loadWorkflowCode(config, plugins, prebuilt);
+  const worker = await Worker.create({
     plugins,
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...workflows,
+    workflowBundle: { code },
+    ...deploymentOptions(config, version),
     activities: createActivities(deps),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentLocalActivities,
@@ -76,4 +87,26 @@ export async function createWorker(
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
     workflowThreadPoolSize: config.worker.workflowThreads,
   });
+  return { worker, version };
+}
+
+/**
+ * Runs `worker` and, when configured to (local stack, tests), promotes its version once its pollers are seen.
+ * A failed promotion stops the worker: a versioned worker that is not Current would sit idle without saying why.
+ */
+export async function runPromoted<T>(
+  config: Config,
+  connection: NativeConnection,
+  { worker, version }: VersionedWorker,
+  until?: Promise<T>,
+): Promise<T | undefined> {
+  const promote =
+    config.temporal.deployment.useVersioning && config.temporal.deployment.promoteOnStart
+      ? promoteWhenPolling(connection.workflowService, config.temporal.namespace, version).catch((err: unknown) => {
+          worker.shutdown();
+          throw err;
+        })
+      : Promise.resolve();
+  const [result] = await Promise.all([until ? worker.runUntil(until) : worker.run().then(() => undefined), promote]);
+  return result;
 }

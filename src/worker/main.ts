@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { EventPoller } from '../events/event-poller.ts';
 import { sqsClientFromConfig } from '../events/sqs.ts';
 import { eventMetrics, runtimeMetrics } from './runtime-metrics.ts';
-import { createWorker, createWorkerResources } from './create-worker.ts';
+import { createWorker, createWorkerResources, runPromoted } from './create-worker.ts';
 import { tracingFromEnv } from './tracing.ts';
 
 /** Errors have no enumerable fields: JSON.stringify prints `{}`. A failure's type and message are what an operator needs. */
@@ -48,10 +48,19 @@ async function main(): Promise<void> {
   const resources = await createWorkerResources(config, { metrics: runtimeMetrics() });
   const connection = await NativeConnection.connect(config.temporal.connection);
   try {
-    const worker = await createWorker(config, connection, resources.deps, undefined, tracing ? [tracing.plugin] : []);
+    const versioned = await createWorker(
+      config,
+      connection,
+      resources.deps,
+      undefined,
+      tracing ? [tracing.plugin] : [],
+    );
     log.info('Worker started', {
       taskQueue: config.temporal.taskQueue,
       namespace: config.temporal.namespace,
+      deployment: versioned.version.deploymentName,
+      buildId: versioned.version.buildId,
+      versioning: config.temporal.deployment.useVersioning,
       address: config.temporal.connection.address,
       metrics: config.worker.metricsBindAddress,
       tracing: tracing !== null,
@@ -61,7 +70,7 @@ async function main(): Promise<void> {
       : null;
     try {
       // Worker.run() drains in-flight tasks on SIGINT/SIGTERM (the SDK's default shutdown signals).
-      await worker.run();
+      await runPromoted(config, connection, versioned);
     } finally {
       await events?.stop();
     }

@@ -4,6 +4,7 @@ import {
   isCancellation,
   proxyLocalActivities,
   setCurrentDetails,
+  setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.ts';
@@ -60,3 +61,6 @@ export async function previewConnectionSync({
     throw ApplicationFailure.create({ ...error, nonRetryable: true, cause: err as Error });
   }
 }
+
+// A preview is short and writes nothing; it finishes on the build it started on.
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, previewConnectionSync);

@@ -8,8 +8,10 @@ import {
   defineQuery,
   isCancellation,
   ParentClosePolicy,
+  patched,
   proxyLocalActivities,
   setHandler,
+  setWorkflowOptions,
   startChild,
   WorkflowIdReusePolicy,
   workflowInfo,
@@ -32,6 +34,7 @@ import type {
 } from '../shared/types.ts';
 import { syncConnectionWorkflowId } from '../shared/workflow-ids.ts';
 import { storeOptions } from './activity-options.ts';
+import { Patch } from './patches.ts';
 import { connectionSyncedSignal, reportToSignal } from './signals.ts';
 import { syncConnection } from './sync-connection.ts';
 
@@ -153,9 +156,13 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
     else count();
   };
 
+  // Before the cancel fix, a cancel with children running failed every workflow task with an unhandled rejection.
+  const cancelCleanly = patched(Patch.SyncAllCancelCleanly);
   let starting = 0;
   const runChild = async (connectionId: string): Promise<void> => {
     try {
+      // A slot that freed in the same workflow task as a cancel starts nothing: the chain is ending.
+      if (cancelCleanly && CancellationScope.current().consideredCancelled) return;
       starting += 1;
       const child = await startChild(syncConnection, {
         workflowId: syncConnectionWorkflowId(connectionId),
@@ -179,7 +186,12 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
         totals.connections.skipped += 1;
         return;
       }
-      if (isCancellation(err)) throw err;
+      // The chain was cancelled: the child is left to finish on its own (ABANDON) and counts in no total; the
+      // chain's own cancellation ends the run, so this promise must not reject where nobody awaits it.
+      if (isCancellation(err)) {
+        if (cancelCleanly) return;
+        throw err;
+      }
       const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
       const details = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
       const failure: ConnectionFailure = {
@@ -279,6 +291,10 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
   await store.recordSyncRun(record('succeeded', true));
   return { chainId, runs: run, totals, failures, failures_truncated: failuresTruncated };
 }
+
+// A chain lives for hours: pinned, it would keep starting children on a build that is being retired. Every change
+// to its commands goes behind patched() instead (patches.ts).
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, syncAll);
 
 function isCounts(value: unknown): value is ReconcileCounts {
   const v = value as Partial<ReconcileCounts> | null;

@@ -13,6 +13,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   sleep,
   TimeoutFailure,
   upsertSearchAttributes,
@@ -248,6 +249,9 @@ export async function syncConnection({
     throw ApplicationFailure.create({ ...error, nonRetryable: true, cause: err as Error });
   }
 }
+
+// A sync finishes on the build it started on, and so does a refresh's extra run (continue-as-new keeps the version).
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, syncConnection);
 
 /** Waits until no refresh has arrived for REFRESH_QUIET_MS (at most REFRESH_SETTLE_MAX_MS). */
 async function settle(heard: () => boolean, reset: () => void): Promise<void> {

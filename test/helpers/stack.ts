@@ -3,7 +3,12 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { MongoClient, type Db } from 'mongodb';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { createWorker, createWorkerResources, type WorkerResources } from '../../src/worker/create-worker.ts';
+import {
+  createWorker,
+  createWorkerResources,
+  runPromoted,
+  type WorkerResources,
+} from '../../src/worker/create-worker.ts';
 import type { ActivityDeps } from '../../src/activities/index.ts';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -59,13 +64,14 @@ export async function withWorker<T>(
   fn: (resources: WorkerResources) => Promise<T>,
   opts: { env?: Record<string, string>; deps?: (deps: ActivityDeps) => ActivityDeps } = {},
 ): Promise<T> {
-  const config = testConfig({ ...opts.env, TEMPORAL_TASK_QUEUE: taskQueue });
+  // Tests run workers of this build on task queues of their own and make the build Current, as the local stack does.
+  const config = testConfig({ WORKER_PROMOTE_ON_START: 'true', ...opts.env, TEMPORAL_TASK_QUEUE: taskQueue });
   const resources = await createWorkerResources(config);
   if (opts.deps) resources.deps = opts.deps(resources.deps);
   const connection = await NativeConnection.connect(config.temporal.connection);
   try {
-    const worker = await createWorker(config, connection, resources.deps, { workflowBundle: await workflowBundle() });
-    return await worker.runUntil(fn(resources));
+    const versioned = await createWorker(config, connection, resources.deps, await workflowBundle());
+    return (await runPromoted(config, connection, versioned, fn(resources))) as T;
   } finally {
     await connection.close();
     await resources.close();

@@ -1,0 +1,15 @@
+/**
+ * Every patch a workflow carries, by id. SyncAll is AUTO_UPGRADE (a running chain moves to the newest build at its
+ * next workflow task), so each change to the commands it issues goes behind `patched(id)` until no chain that
+ * started before the change can still be open; then `deprecatePatch(id)`, and one release later the old branch goes.
+ * syncConnection and previewConnectionSync are PINNED: their runs finish on the build they started on and need no
+ * patches — except while runs started by unversioned workers (before the first versioned release) are still open.
+ * docs/deploying.md has the procedure.
+ */
+export const Patch = {
+  /**
+   * Added after cd79e9e: a cancelled SyncAll stops starting children and ends as Cancelled at once, instead of
+   * failing its workflow task on every attempt with an unhandled rejection while children were running.
+   */
+  SyncAllCancelCleanly: 'sync-all-cancel-cleanly',
+} as const;
