@@ -16,6 +16,9 @@ import {
   SYNC_ALL_SCHEDULE_ID,
 } from '../shared/workflow-ids.ts';
 import type { syncAll } from '../workflows/index.ts';
+import { describeDeployment, promoteVersion, rampVersion } from '../deploy/deployment-api.ts';
+import { verifyBuild } from '../deploy/verify.ts';
+import { loadWorkflowCode } from '../worker/deployment.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
 
@@ -228,6 +231,89 @@ const commands: Record<string, Command> = {
           return EXIT.ok;
         default:
           throw new UsageError('schedule needs one of: ensure, describe, pause, unpause, trigger');
+      }
+    },
+  },
+  deploy: {
+    usage: 'deploy verify [--closed-within 24] | status | ramp <buildId> <percent> | promote <buildId>',
+    help:
+      'verify replays open (and recently closed) runs against this build (WORKFLOW_BUNDLE_PATH, or the source) and ' +
+      'exits 1 if a run that would move onto it does not replay; status, ramp and promote drive the Worker ' +
+      'Deployment (TEMPORAL_DEPLOYMENT_NAME). Runbook: docs/deploying.md.',
+    options: {
+      'closed-within': { type: 'string', description: 'verify: also replay runs closed in the last N hours (24)' },
+    },
+    async run(ctx, [action, buildId, percent], flags) {
+      const { client } = await ctx.app();
+      const { namespace } = ctx.config.temporal;
+      const deploymentName = ctx.config.temporal.deployment.name;
+      switch (action) {
+        case 'verify': {
+          const hours = Number(flags['closed-within'] ?? 24);
+          if (!Number.isFinite(hours) || hours < 0) throw new UsageError('--closed-within takes a number of hours');
+          const { code, version } = await loadWorkflowCode(ctx.config);
+          const report = await verifyBuild(client, {
+            code,
+            buildId: version.buildId,
+            taskQueue: ctx.config.temporal.taskQueue,
+            closedWithinHours: hours,
+          });
+          const line = (f: (typeof report.wouldStrand)[number]) =>
+            `  ${f.workflowType} ${f.workflowId} run ${f.runId} (${f.behavior}${f.buildId ? ` on ${f.buildId}` : ''}): ${f.message.slice(0, 300)}`;
+          ctx.out(
+            [
+              `Build ${report.buildId}: replayed ${report.replayed} histories in ${report.seconds.toFixed(1)} s (peak RSS ${report.peakRssMb} MB)`,
+              report.wouldStrand.length === 0
+                ? '  no open run that would move onto this build fails to replay'
+                : `  ${report.wouldStrand.length} open runs would be STRANDED on this build:`,
+              ...report.wouldStrand.map(line),
+              ...(report.pinnedElsewhere.length
+                ? [
+                    `  ${report.pinnedElsewhere.length} pinned runs of other builds do not replay (they stay on their build):`,
+                  ]
+                : []),
+              ...report.pinnedElsewhere.map(line),
+              ...(report.closed.length
+                ? [`  ${report.closed.length} closed runs do not replay (a sign of the same break):`]
+                : []),
+              ...report.closed.map(line),
+            ].join('\n'),
+            report,
+          );
+          return report.wouldStrand.length === 0 ? EXIT.ok : EXIT.failed;
+        }
+        case 'status': {
+          const state = await describeDeployment(client.workflowService, namespace, deploymentName);
+          ctx.out(
+            [
+              `Deployment ${deploymentName}: current ${state.current ?? '(unversioned workers)'}` +
+                (state.ramping ? `, ramping ${state.ramping.buildId} at ${state.ramping.percentage}%` : ''),
+              ...state.versions.map(
+                (v) =>
+                  `  ${v.buildId.padEnd(28)} ${v.status}${v.drainage ? ` (${v.drainage})` : ''}` +
+                  (v.createdAt ? `, first polled ${v.createdAt.toISOString()}` : ''),
+              ),
+            ].join('\n'),
+            state,
+          );
+          return EXIT.ok;
+        }
+        case 'ramp': {
+          const percentage = Number(percent);
+          if (!buildId || !Number.isFinite(percentage) || percentage < 0 || percentage > 100)
+            throw new UsageError('deploy ramp needs a build id and a percentage from 0 to 100');
+          await rampVersion(client.workflowService, namespace, deploymentName, buildId, percentage);
+          ctx.out(`Ramping ${buildId} at ${percentage}% of ${deploymentName}`, { deploymentName, buildId, percentage });
+          return EXIT.ok;
+        }
+        case 'promote': {
+          if (!buildId) throw new UsageError('deploy promote needs a build id');
+          await promoteVersion(client.workflowService, namespace, deploymentName, buildId);
+          ctx.out(`${buildId} is now the Current Version of ${deploymentName}`, { deploymentName, current: buildId });
+          return EXIT.ok;
+        }
+        default:
+          throw new UsageError('deploy needs one of: verify, status, ramp, promote');
       }
     },
   },
