@@ -1,5 +1,27 @@
+import assert from 'node:assert/strict';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { workflowTaskFailures } from './helpers/workflow-health.ts';
 
 // Expected failures (denied roles, broken connections) are logged by the SDK at WARN with stack traces;
 // the tests assert on them, so only errors reach the console.
 Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+export const mochaHooks = {
+  /**
+   * After the whole run: no SyncAll run on the test stack failed a workflow task. A chain that fails its tasks
+   * (nondeterminism, an unhandled rejection) may still end, by retrying or by a test cancelling it, so a test that
+   * only checks its result would not notice; this checks every chain every test started, whichever test it was.
+   */
+  async afterAll(this: Mocha.Context) {
+    if (!process.env.TEMPORAL_ADDRESS) return; // replay and unit tests alone: no server
+    this.timeout(120_000);
+    const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
+    try {
+      const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+      assert.deepEqual(await workflowTaskFailures(client, `WorkflowType = 'syncAll'`), []);
+    } finally {
+      await connection.close();
+    }
+  },
+};
