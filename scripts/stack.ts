@@ -413,6 +413,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       }
       // Lets a test query a search attribute right after the server registered it.
       args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true');
+      // A version that stopped being Current reports drained within seconds of its last pinned run closing, not minutes
+      // (both default to 3 minutes): the deploy drill waits for it, and so does a person trying the runbook locally.
+      args.push('--dynamic-config-value', 'matching.wv.VersionDrainageStatusVisibilityGracePeriod="2s"');
+      args.push('--dynamic-config-value', 'matching.wv.VersionDrainageStatusRefreshInterval="2s"');
       if (local || opts.persistentTemporal) args.push('--db-filename', join(dataDir, 'temporal.db'));
       const address = `127.0.0.1:${port}`;
       const ui = `http://127.0.0.1:${uiPort}/`;

@@ -262,7 +262,7 @@ const commands: Record<string, Command> = {
             `  ${f.workflowType} ${f.workflowId} run ${f.runId} (${f.behavior}${f.buildId ? ` on ${f.buildId}` : ''}): ${f.message.slice(0, 300)}`;
           ctx.out(
             [
-              `Build ${report.buildId}: replayed ${report.replayed} histories in ${report.seconds.toFixed(1)} s (peak RSS ${report.peakRssMb} MB)`,
+              `Build ${report.buildId}: replayed ${report.replayed} histories (${report.events} events) in ${report.seconds.toFixed(1)} s (peak RSS ${report.peakRssMb} MB)`,
               report.wouldStrand.length === 0
                 ? '  no open run that would move onto this build fails to replay'
                 : `  ${report.wouldStrand.length} open runs would be STRANDED on this build:`,
@@ -290,7 +290,7 @@ const commands: Record<string, Command> = {
                 (state.ramping ? `, ramping ${state.ramping.buildId} at ${state.ramping.percentage}%` : ''),
               ...state.versions.map(
                 (v) =>
-                  `  ${v.buildId.padEnd(28)} ${v.status}${v.drainage ? ` (${v.drainage})` : ''}` +
+                  `  ${v.buildId.padEnd(28)} ${v.status}${v.drainage && v.drainage !== v.status ? ` (${v.drainage})` : ''}` +
                   (v.createdAt ? `, first polled ${v.createdAt.toISOString()}` : ''),
               ),
             ].join('\n'),

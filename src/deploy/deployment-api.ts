@@ -1,6 +1,8 @@
 import type { WorkflowService } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 
+// A CommonJS module: its namespaces are properties of the default export under Node's ESM loader.
+const { temporal } = proto;
 const DrainageStatus = temporal.api.enums.v1.VersionDrainageStatus;
 const VersionStatus = temporal.api.enums.v1.WorkerDeploymentVersionStatus;
 
@@ -28,7 +30,14 @@ export async function describeDeployment(
   namespace: string,
   deploymentName: string,
 ): Promise<DeploymentState> {
-  const { workerDeploymentInfo: info } = await service.describeWorkerDeployment({ namespace, deploymentName });
+  const describe = () => service.describeWorkerDeployment({ namespace, deploymentName });
+  // Seen on Server 1.29: NOT_FOUND for under a second just after a routing change (its deployment workflow
+  // continuing as new); one retry spares an operator a false "no such deployment".
+  const { workerDeploymentInfo: info } = await describe().catch(async (err: unknown) => {
+    if ((err as { code?: number }).code !== 5) throw err;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    return describe();
+  });
   const routing = info?.routingConfig;
   const ramping = routing?.rampingDeploymentVersion?.buildId;
   return {

@@ -1,12 +1,16 @@
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { replayAgainst } from './replay.ts';
 
+// A CommonJS module: its namespaces are properties of the default export under Node's ESM loader.
+const { temporal } = proto;
 const Behavior = temporal.api.enums.v1.VersioningBehavior;
 
 export interface VerifyReport {
   buildId: string;
   replayed: number;
+  /** Events in the histories replayed. */
+  events: number;
   /** Runs that would move onto this build (AUTO_UPGRADE, or started before versioning) and fail to replay on it. */
   wouldStrand: VerifyFailure[];
   /** Pinned runs of another build that do not replay here: harmless while their own build keeps running. */
@@ -52,6 +56,7 @@ export async function verifyBuild(
     `(ExecutionStatus = 'Running' OR CloseTime > '${since}')`;
   const meta = new Map<string, RunMeta>();
   let listed = 0;
+  let events = 0;
   const listing = client.workflow.list({ query });
   const histories = (async function* () {
     for await (const info of listing) {
@@ -73,6 +78,7 @@ export async function verifyBuild(
         buildId: versioning?.deploymentVersion?.buildId ?? null,
       });
       const history = await client.workflow.getHandle(info.workflowId, info.runId).fetchHistory();
+      events += history.events?.length ?? 0;
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       // The replay result names the workflow id only; the run id travels in it.
       yield { workflowId: key, history };
@@ -101,6 +107,7 @@ export async function verifyBuild(
   return {
     buildId: opts.buildId,
     replayed,
+    events,
     wouldStrand,
     pinnedElsewhere,
     closed,

@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 
-const { EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
+// A CommonJS module: its namespaces are properties of the default export under Node's ESM loader.
+const { EventType, WorkflowTaskFailedCause } = proto.temporal.api.enums.v1;
 
 /**
  * Every WorkflowTaskFailed event in the runs the visibility query finds, named. A failed workflow task is how a
