@@ -38,7 +38,7 @@ import type {
 } from '../shared/types.ts';
 import { assumeRoleFailure, awsErrorName, catalogFailure, isRejectedCredentials, isThrottling } from './aws-errors.ts';
 import { Semaphore } from './semaphore.ts';
-import { noopMetrics, type SyncMetrics } from './metrics.ts';
+import { noopMetrics, timed, type SyncMetrics } from './metrics.ts';
 import type { RoleSessions } from './role-sessions.ts';
 import { createSyncAllActivities } from './sync-all.ts';
 import {
@@ -209,7 +209,7 @@ export function createActivities(deps: ActivityDeps) {
           run_id: ref.runId,
         });
     const connection = requireValid(doc);
-    const { expiresAt } = await openSession(connection);
+    const { expiresAt } = await timed(metrics, 'assume_role', () => openSession(connection));
     log.info('Assumed role', { connectionId: ref.connectionId, accountId: connection.accountId });
     return {
       teamId: connection.teamId,
@@ -351,6 +351,13 @@ export function createActivities(deps: ActivityDeps) {
    */
   async function listFirstPages(input: ListFirstPagesInput): Promise<ListEntitiesResult[]> {
     const { entityTypes, ...rest } = input;
+    return timed(metrics, 'list', () => listFirstPagesUntimed(entityTypes, rest));
+  }
+
+  async function listFirstPagesUntimed(
+    entityTypes: ListFirstPagesInput['entityTypes'],
+    rest: Omit<ListFirstPagesInput, 'entityTypes'>,
+  ): Promise<ListEntitiesResult[]> {
     return Promise.all(
       entityTypes.map(async (entityType): Promise<ListEntitiesResult> => {
         try {
@@ -443,10 +450,11 @@ export function createActivities(deps: ActivityDeps) {
 
   async function reconcileOnce(input: ReconcileInput): Promise<SyncSummary> {
     const now = deps.clock();
-    const planned = await planRun(input, now);
+    const planned = await timed(metrics, 'reconcile_read', () => planRun(input, now));
     if ('recorded' in planned) return planned.recorded;
     const { plan, staged } = planned;
-    const details = await describeEntities(input.connectionId, plan.describe);
+    const details = await timed(metrics, 'describe', () => describeEntities(input.connectionId, plan.describe));
+    const writesStarted = performance.now();
     const lost = await applyPlan(plan, detailsWrites(plan, details, input.runId, now), now);
 
     const limit = settings.summaryListLimit;
@@ -485,6 +493,7 @@ export function createActivities(deps: ActivityDeps) {
     // leaves them to the age sweep.
     if (staged) await c.staging.deleteMany({ run_id: input.runId });
     deps.sessions.forget(input.connectionId);
+    metrics.stepSeconds('reconcile_write', (performance.now() - writesStarted) / 1000);
 
     metrics.syncFinished(firstFailure ? 'failed' : 'succeeded');
     metrics.listingsWritten('imported', summary.imported);
@@ -718,7 +727,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     assumeRole,
     listFirstPages,
-    listEntities,
+    // The patient path's calls; the fast path's are timed inside listFirstPages.
+    listEntities: (input: ListEntitiesInput) => timed(metrics, 'list', () => listEntities(input)),
     reconcile,
     previewReconcile,
     discardStaging,

@@ -12,7 +12,14 @@ export function runtimeMetrics(): SyncMetrics {
     'listings',
     'Listings imported, updated or auto-linked',
   );
+  const steps = meter.createHistogram(
+    'listing_sync_step_seconds',
+    'float',
+    's',
+    'Time spent per sync step: assume_role, list, reconcile_read, describe, reconcile_write',
+  );
   return {
+    stepSeconds: (step, seconds) => steps.record(seconds, { step }),
     awsCall: (operation, outcome) => awsCalls.add(1, { operation, outcome }),
     syncFinished: (outcome) => syncs.add(1, { outcome }),
     listingsWritten: (kind, count) => {
