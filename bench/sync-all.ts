@@ -11,6 +11,10 @@ import { mockActivityEnv, runActivity } from '../test/helpers/activity-env.ts';
 import { createWorker, createWorkerResources, runPromoted } from '../src/worker/create-worker.ts';
 import type { syncAll } from '../src/workflows/index.ts';
 import { startStack } from '../scripts/stack.ts';
+import { catalogOf, minimumCalls, parseMix, productsIn } from './lib/catalog-mix.ts';
+import { baselineTree, startWorkerProcess } from './lib/worker-process.ts';
+import { cpuSeconds, histogramSums, pidListeningOn } from './lib/process-cpu.ts';
+import { freePort } from '../scripts/stack.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -21,10 +25,13 @@ const { values: args } = parseArgs({
     'batch-size': { type: 'string', default: '1000' },
     'skip-loop': { type: 'boolean', default: false },
     hung: { type: 'string', default: '0' },
+    baseline: { type: 'string' },
   },
 });
 const N = Number(args.connections);
-const M = Number(args.products);
+const mix = parseMix(args.products);
+const catalogs = Array.from({ length: N }, (_, i) => catalogOf(mix, i, N));
+const totalProducts = catalogs.reduce((n, c) => n + productsIn(c), 0);
 const latencyMs = Number(args.latency);
 const concurrency = Number(args.concurrency);
 const batchSize = Number(args['batch-size']);
@@ -78,11 +85,9 @@ async function seed(config: Config) {
   await mongo.close();
 }
 
-/** One AssumeRole, Σ ceil(products/50) ListEntities per type (at least one page each), ceil(k/20) describes. */
+/** Per connection: one AssumeRole, every type's pages of 50 (one at least), one describe per 20 products. */
 function minimumAwsCalls(): { total: number; describe: number } {
-  const perType = Math.max(1, Math.ceil(M / 50));
-  const describe = N * Math.ceil(M / 20);
-  return { total: N * (1 + ENTITY_TYPES.length * perType) + describe, describe };
+  return catalogs.map(minimumCalls).reduce((a, b) => ({ total: a.total + b.total, describe: a.describe + b.describe }));
 }
 
 async function awsCalls(): Promise<{ total: number; describe: number; byOperation: Record<string, number> }> {
@@ -95,14 +100,16 @@ async function awsCalls(): Promise<{ total: number; describe: number; byOperatio
   };
 }
 
-console.log(`Seeding the emulator with ${N} accounts x ${M} SaaS products (latency ${latencyMs} ms)...`);
+console.log(
+  `Seeding the emulator with ${N} accounts, ${totalProducts} products (${args.products}; latency ${latencyMs} ms)...`,
+);
 for (let i = 0; i < N; i += 2_000) {
   const accounts = [];
   for (let j = i; j < Math.min(N, i + 2_000); j += 1) {
     accounts.push({
       accountId: accountId(j),
       roles: [{ name: 'ListingSync', externalId: `ext-${accountId(j)}` }],
-      generate: M > 0 ? { SaaSProduct: M } : {},
+      generate: catalogs[j],
       faults: {
         ...(latencyMs > 0 ? { latencyMs } : {}),
         ...(j < H ? { hang: { operations: ['ListEntities'] } } : {}),
@@ -230,13 +237,19 @@ async function plainLoop(): Promise<Figures> {
   });
 }
 
+if (args.baseline) {
+  await compareWithBaseline(args.baseline);
+  await ownStack?.stop();
+  process.exit(0);
+}
+
 console.log(`SyncAll on Temporal: ${N} connections, concurrency ${concurrency}, batch ${batchSize}...`);
 const temporal = await temporalRun();
 const loop = args['skip-loop'] ? null : (console.log('Plain in-process loop, same servers...'), await plainLoop());
 
 const min = minimumAwsCalls();
 const rows: Array<[string, string]> = [
-  ['connections x products', `${N} x ${M} (SaaSProduct), emulator latency ${latencyMs} ms`],
+  ['connections, products', `${N}, ${totalProducts} (${args.products}), emulator latency ${latencyMs} ms`],
   ['SyncAll wall time', `${temporal.seconds.toFixed(1)} s (${(N / temporal.seconds).toFixed(1)} connections/s)`],
   ...(H > 0
     ? [
@@ -269,3 +282,153 @@ const width = Math.max(...rows.map(([k]) => k.length));
 console.log('\n' + rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n'));
 await ownStack?.stop();
 process.exit(0);
+
+interface SideFigures {
+  label: string;
+  seconds: number | null;
+  awsCalls: number;
+  describe: number;
+  peakRssMb: number;
+  runs: number;
+  maxHistoryEvents: number;
+  succeeded: number;
+  listings: number;
+  /** CPU seconds each server and the worker spent on this side's run. */
+  cpu: Record<string, number>;
+  /** Worker seconds per sync step (summed over connections; steps overlap across connections). */
+  steps: Record<string, number>;
+}
+
+/**
+ * `--baseline <ref>`: the same SyncAll by a worker process of `ref` and one of this checkout, back to back on the
+ * same servers, each on a fresh database and a task queue of its own, so a regression shows in one run. Both sides
+ * run as processes (their in-process APIs may differ); MongoDB round trips are measured in the default mode only.
+ */
+async function compareWithBaseline(ref: string): Promise<void> {
+  const root = process.cwd();
+  const base = baselineTree(root, ref);
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bundle-workflows.ts', bundlePath], { stdio: 'ignore' });
+  const sides = [
+    { label: `${base.commit} (baseline)`, tree: base.tree, bundle: base.bundle },
+    { label: 'working tree', tree: root, bundle: bundlePath },
+  ];
+  const connection = await Connection.connect(loadConfig().temporal.connection);
+  const client = new Client({ connection });
+  const results: SideFigures[] = [];
+  const portOf = (url: string | undefined) =>
+    url ? Number(new URL(url.includes('://') ? url : `x://${url}`).port) : 0;
+  const servers = {
+    temporal: pidListeningOn(portOf(process.env.TEMPORAL_ADDRESS)),
+    mongo: pidListeningOn(portOf(process.env.MONGODB_URI)),
+    emulator: pidListeningOn(portOf(process.env.AWS_ENDPOINT_URL_STS)),
+  };
+  for (const [i, side] of sides.entries()) {
+    const config = configFor(`bench_side${i}_${stamp}`);
+    const taskQueue = `bench-side${i}-${stamp}`;
+    await seed(config);
+    await admin('POST', 'stats/reset');
+    console.log(`${side.label}: SyncAll of ${N} connections, ${totalProducts} products...`);
+    const metricsPort = await freePort();
+    const worker = await startWorkerProcess(
+      side.tree,
+      side.bundle,
+      {
+        ...process.env,
+        MONGODB_URI: config.mongo.uri,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        TEMPORAL_DEPLOYMENT_NAME: `bench-side${i}-${stamp}`,
+        WORKER_PROMOTE_ON_START: 'true',
+        METRICS_BIND_ADDRESS: `127.0.0.1:${metricsPort}`,
+      },
+      async () =>
+        ((
+          await client.workflowService.describeTaskQueue({
+            namespace: 'default',
+            taskQueue: { name: taskQueue },
+            taskQueueType: 1, // workflow
+          })
+        ).pollers?.length ?? 0) > 0,
+    );
+    const workflowId = `bench-sync-all-${i}-${stamp}`;
+    const pids = { ...servers, worker: worker.pid };
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+    const started = Date.now();
+    const handle = await client.workflow.start<typeof syncAll>('syncAll', {
+      taskQueue,
+      workflowId,
+      args: [{ concurrency, batchSize }],
+    });
+    const limitMs = Number(process.env.BENCH_LIMIT_SECONDS ?? 600) * 1000;
+    const outcome = await Promise.race([
+      handle.result().then((r) => ({ done: true as const, r })),
+      new Promise<{ done: false }>((resolve) => setTimeout(() => resolve({ done: false }), limitMs)),
+    ]);
+    const seconds = outcome.done ? (Date.now() - started) / 1000 : null;
+    const calls = await awsCalls();
+    const peakRssMb = worker.peakRssMb();
+    const cpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid) - (cpuBefore[k] ?? 0)]));
+    const metricsText = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+      .then((r) => r.text())
+      .catch(() => '');
+    const steps = histogramSums(metricsText, 'listing_sync_step_seconds', 'step');
+    let runs = 0;
+    let maxHistoryEvents = 0;
+    for await (const wf of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
+      runs += 1;
+      maxHistoryEvents = Math.max(maxHistoryEvents, wf.historyLength);
+    }
+    if (!outcome.done) await handle.terminate('benchmark time limit').catch(() => undefined);
+    await worker.stop();
+    const mongo = await new MongoClient(config.mongo.uri).connect();
+    const listings = await mongo.db(config.mongo.dbName).collection('listings').countDocuments();
+    const succeeded = await mongo
+      .db(config.mongo.dbName)
+      .collection('connections')
+      .countDocuments({ 'sync.status': 'succeeded' });
+    await mongo.close();
+    results.push({
+      label: side.label,
+      seconds,
+      awsCalls: calls.total,
+      describe: calls.describe,
+      peakRssMb,
+      runs,
+      maxHistoryEvents,
+      succeeded,
+      listings,
+      cpu,
+      steps,
+    });
+  }
+  await connection.close();
+  const min = minimumAwsCalls();
+  const table: Array<[string, ...string[]]> = [
+    ['', ...results.map((r) => r.label)],
+    [
+      'SyncAll wall time',
+      ...results.map((r) =>
+        r.seconds === null ? `not done in ${process.env.BENCH_LIMIT_SECONDS ?? 600} s` : `${r.seconds.toFixed(1)} s`,
+      ),
+    ],
+    ['connections/s', ...results.map((r) => (r.seconds ? (N / r.seconds).toFixed(1) : '-'))],
+    ['connections succeeded', ...results.map((r) => `${r.succeeded} / ${N}`)],
+    ['listings written', ...results.map((r) => `${r.listings} / ${totalProducts}`)],
+    ['AWS calls (minimum ' + min.total + ')', ...results.map((r) => String(r.awsCalls))],
+    ['BatchDescribeEntities (min ' + min.describe + ')', ...results.map((r) => String(r.describe))],
+    ['peak worker RSS', ...results.map((r) => `${r.peakRssMb} MB`)],
+    ['SyncAll runs / max events', ...results.map((r) => `${r.runs} / ${r.maxHistoryEvents}`)],
+    ...['worker', 'temporal', 'mongo', 'emulator'].map((k): [string, ...string[]] => [
+      `CPU s: ${k}`,
+      ...results.map((r) => (r.cpu[k] ?? 0).toFixed(1)),
+    ]),
+    ...['assume_role', 'list', 'reconcile_read', 'describe', 'reconcile_write'].map((k): [string, ...string[]] => [
+      `step s (sum): ${k}`,
+      ...results.map((r) => (k in r.steps ? r.steps[k]!.toFixed(1) : '-')),
+    ]),
+  ];
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => (row[c] ?? '').length)));
+  console.log(
+    `\n${N} connections, ${totalProducts} products (--products ${args.products}), concurrency ${concurrency}, batch ${batchSize}\n` +
+      table.map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ')).join('\n'),
+  );
+}
