@@ -43,6 +43,17 @@ export function isRejectedCredentials(err: unknown): boolean {
   return ['UnrecognizedClientException', 'ExpiredTokenException', 'InvalidClientTokenId'].includes(awsErrorName(err));
 }
 
+/**
+ * The role session stopped being accepted mid-step (it expired, or AWS revoked it): retried with a fresh session —
+ * the caller forgets the cached one — and never reported as a permission problem of the seller's role.
+ */
+export function rejectedSessionFailure(err: unknown, what: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureType.CatalogUnavailable,
+    message: `AWS stopped accepting the role session while ${what} (${awsErrorName(err)}); retried with a fresh session`,
+  });
+}
+
 function cause(err: unknown): string {
   if (isNoAnswer(err)) return `the endpoint did not answer (${message(err)})`;
   const code = status(err);

@@ -36,7 +36,14 @@ import type {
   SyncPreview,
   SyncSummary,
 } from '../shared/types.ts';
-import { assumeRoleFailure, awsErrorName, catalogFailure, isRejectedCredentials, isThrottling } from './aws-errors.ts';
+import {
+  assumeRoleFailure,
+  awsErrorName,
+  catalogFailure,
+  isRejectedCredentials,
+  isThrottling,
+  rejectedSessionFailure,
+} from './aws-errors.ts';
 import { Semaphore } from './semaphore.ts';
 import { noopMetrics, timed, type SyncMetrics } from './metrics.ts';
 import type { RoleSessions } from './role-sessions.ts';
@@ -296,10 +303,7 @@ export function createActivities(deps: ActivityDeps) {
           }
           if (isRejectedCredentials(err)) {
             deps.sessions.forget(connectionId);
-            throw ApplicationFailure.create({
-              type: FailureType.CatalogUnavailable,
-              message: `AWS stopped accepting the role session while listing ${entityType} (${awsErrorName(err)})`,
-            });
+            throw rejectedSessionFailure(err, `listing ${entityType}`);
           }
           throw catalogFailure(err, 'ListEntities', entityType);
         }
@@ -590,9 +594,10 @@ export function createActivities(deps: ActivityDeps) {
         } catch (err) {
           metrics.awsCall('BatchDescribeEntities', isThrottling(err) ? 'throttled' : 'error');
           if (signal.aborted) throw err;
+          // Thrown, not recorded on the rows: the reconcile is retried and its next attempt assumes the role again.
           if (isRejectedCredentials(err)) {
             deps.sessions.forget(connectionId);
-            throw catalogFailure(err, 'BatchDescribeEntities', `(${chunk.length} products)`);
+            throw rejectedSessionFailure(err, `describing ${chunk.length} products`);
           }
           const failure = catalogFailure(err, 'BatchDescribeEntities', `(${chunk.length} products)`);
           if (failure.nonRetryable || attempt >= DESCRIBE_ATTEMPTS) return failure;

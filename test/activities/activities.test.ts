@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { CommandStartedEvent } from 'mongodb';
 import { createActivities } from '../../src/activities/index.ts';
 import { ENTITY_TYPES } from '../../src/domain/entity-types.ts';
+import { FailureType, NON_RETRYABLE_FAILURES } from '../../src/shared/failures.ts';
 import type { ListCursor, ListEntitiesResult, RunRef } from '../../src/shared/types.ts';
 import { createWorkerResources, type WorkerResources } from '../../src/worker/create-worker.ts';
 import { emulator, makeProducts } from '../helpers/emulator.ts';
@@ -98,5 +99,58 @@ describe('activities in MockActivityEnvironment (real FerretDB and emulator)', f
     // The only growth is the wire protocol's: 16 MB read batches (getMore) and 48 MB write batches, here 50
     // times the products (with their AWS details) for at most 6 more commands.
     assert.ok(large.roundTrips.length - small.roundTrips.length <= 6, 'round trips do not grow with the product count');
+  });
+
+  // A session AWS stops accepting mid-describe (expired, revoked) is the session's problem, not the role's: the
+  // reconcile fails retryably, forgets the session, and its next attempt assumes the role again and finishes.
+  it('retries a reconcile whose role session is rejected mid-describe with a fresh session', async () => {
+    let rejectNext = false;
+    const deps = {
+      ...resources.deps,
+      catalogClient: (credentials: Parameters<typeof resources.deps.catalogClient>[0]) => {
+        const client = resources.deps.catalogClient(credentials);
+        // After signing, the session token is swapped once for one AWS never issued: a real rejection by the
+        // emulator (UnrecognizedClientException), as an expired or revoked session gets.
+        client.middlewareStack.add(
+          (next, context) => async (args) => {
+            const request = args.request as { headers: Record<string, string> };
+            if (rejectNext && context.commandName === 'BatchDescribeEntitiesCommand') {
+              rejectNext = false;
+              request.headers['x-amz-security-token'] = 'a-session-aws-no-longer-accepts';
+            }
+            return next(args);
+          },
+          { step: 'finalizeRequest', priority: 'low', name: 'rejectSessionOnce' },
+        );
+        return client;
+      },
+    };
+    const acts = createActivities(deps);
+    const conn = await seedConnection(resources.deps.db, { products: (a) => makeProducts(a, 'SaaSProduct', 25) });
+    const runRef = ref(conn.connectionId, `rejected-${conn.accountId}`);
+    await runActivity(acts.assumeRole, mockActivityEnv(), runRef);
+    const lists = await runActivity(acts.listFirstPages, mockActivityEnv(), {
+      ...runRef,
+      entityTypes: [...ENTITY_TYPES],
+      maxPages: 2,
+    });
+    rejectNext = true;
+    const input = { ...runRef, teamId: conn.teamId, lists };
+    const failure = await runActivity(acts.reconcile, mockActivityEnv(), input).then(
+      () => assert.fail('the first attempt succeeded'),
+      (err: unknown) => err as { type?: string; nonRetryable?: boolean; message: string },
+    );
+    assert.equal(failure.type, FailureType.CatalogUnavailable, failure.message);
+    assert.ok(!NON_RETRYABLE_FAILURES.includes(failure.type), 'the retry policy retries it');
+    assert.ok(!failure.nonRetryable);
+    assert.match(failure.message, /stopped accepting the role session while describing/);
+    assert.equal(await resources.deps.db.collection('listings').countDocuments({ team_id: conn.teamId }), 0);
+
+    // The retry: a fresh AssumeRole, then every product imported with its details.
+    const before = (await emulator.stats()).byAccount[conn.accountId]?.calls.AssumeRole ?? 0;
+    const summary = await runActivity(acts.reconcile, mockActivityEnv({ attempt: 2 }), input);
+    assert.equal(summary.imported, 25);
+    assert.equal(summary.enriched, 25);
+    assert.equal((await emulator.stats()).byAccount[conn.accountId]?.calls.AssumeRole, before + 1);
   });
 });
