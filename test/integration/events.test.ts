@@ -17,7 +17,7 @@ import {
   type CapturingLogger,
 } from '../helpers/events.ts';
 import { seedConnection, type SeededConnection } from '../helpers/fixtures.ts';
-import { openStack, uniqueTaskQueue, withWorker, type TestStack } from '../helpers/stack.ts';
+import { isolatedDb, openStack, uniqueTaskQueue, withWorker, type TestStack } from '../helpers/stack.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { eventually } from '../helpers/wait.ts';
 
@@ -328,28 +328,35 @@ describe('Catalog events refresh connections', function () {
   it('two pollers on one queue handle each event once', async () => {
     const tq = uniqueTaskQueue('event-two');
     const { queueUrl } = await testQueues(sqs, 'two');
-    const conns = await Promise.all(Array.from({ length: 20 }, () => seedConnection(stack.db)));
-    await withWorker(tq, async () => {
-      const one = testPoller({ sqs, queueUrl, db: stack.db, client: stack.client, taskQueue: tq });
-      const two = testPoller({ sqs: testSqsClient(), queueUrl, db: stack.db, client: stack.client, taskQueue: tq });
-      one.poller.start();
-      two.poller.start();
-      try {
-        for (const c of conns) await sendEvent(sqs, queueUrl, c.accountId);
-        await eventually(
-          'every event handled',
-          () => one.poller.handled.refreshed + two.poller.handled.refreshed >= 20,
-          60_000,
-        );
-        for (const c of conns) assert.equal((await finalResult(c)).imported, 3);
-        await delay(3_000);
-        assert.equal(one.poller.handled.refreshed + two.poller.handled.refreshed, 20);
-        const eventIds = [...refreshLines(one.logger), ...refreshLines(two.logger)].map((l) => l.meta?.eventId);
-        assert.equal(new Set(eventIds).size, 20, 'no event handled twice');
-        for (const c of conns) assert.equal((await syncRuns(stack.client, c.connectionId)).length, 1, c.connectionId);
-      } finally {
-        await Promise.all([one.poller.stop(), two.poller.stop()]);
-      }
-    });
+    // A database of its own: on the scanning local store, the shared one's tens of thousands of rows from other
+    // tests made this test take minutes (every lookup and reconcile reads the whole collection).
+    const iso = await isolatedDb(stack, 'two_pollers');
+    const conns = await Promise.all(Array.from({ length: 20 }, () => seedConnection(iso.db)));
+    await withWorker(
+      tq,
+      async () => {
+        const one = testPoller({ sqs, queueUrl, db: iso.db, client: stack.client, taskQueue: tq });
+        const two = testPoller({ sqs: testSqsClient(), queueUrl, db: iso.db, client: stack.client, taskQueue: tq });
+        one.poller.start();
+        two.poller.start();
+        try {
+          for (const c of conns) await sendEvent(sqs, queueUrl, c.accountId);
+          await eventually(
+            'every event handled',
+            () => one.poller.handled.refreshed + two.poller.handled.refreshed >= 20,
+            60_000,
+          );
+          for (const c of conns) assert.equal((await finalResult(c)).imported, 3);
+          await delay(3_000);
+          assert.equal(one.poller.handled.refreshed + two.poller.handled.refreshed, 20);
+          const eventIds = [...refreshLines(one.logger), ...refreshLines(two.logger)].map((l) => l.meta?.eventId);
+          assert.equal(new Set(eventIds).size, 20, 'no event handled twice');
+          for (const c of conns) assert.equal((await syncRuns(stack.client, c.connectionId)).length, 1, c.connectionId);
+        } finally {
+          await Promise.all([one.poller.stop(), two.poller.stop()]);
+        }
+      },
+      { env: { MONGODB_URI: iso.uri } },
+    ).finally(() => iso.close());
   });
 });
