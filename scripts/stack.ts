@@ -17,6 +17,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
+import { startPostgres } from './postgres.ts';
 import { createSqsClient } from '../src/events/sqs.ts';
 import { SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.ts';
 import { createEventQueues } from './event-queues.ts';
@@ -371,6 +372,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await start();
   };
 
+  /** What goes after every server has stopped (a store behind FerretDB). */
+  const afterServers: Array<() => Promise<void>> = [];
   const stop = async () => {
     stopped = true;
     for (const current of launched.splice(0).reverse()) {
@@ -379,6 +382,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await stopProcess(proc, true);
       await within(logWritten.get(proc), 2_000);
     }
+    for (const after of afterServers.splice(0).reverse()) await after();
   };
 
   try {
@@ -455,6 +459,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         mkdirSync(dbPath, { recursive: true });
         const args = ['--dbpath', dbPath, '--port', String(port), '--bind_ip', '127.0.0.1'];
         await serve('mongo', 'mongod', mongod, args, healthy);
+      } else if ((source.LOCAL_MONGO_STORE ?? 'sqlite') === 'postgresql') {
+        // FerretDB on PostgreSQL: filters on indexed fields are answered from indexes, so figures scale with a team's
+        // rows rather than the collection's (docs/performance.md). PostgreSQL outlives FerretDB restarts (crash tests).
+        const pg = await startPostgres({ dataDir, port: await freePort(), log });
+        afterServers.push(() => pg.stop());
+        const args = ['--listen-addr', `127.0.0.1:${port}`, '--handler=postgresql', `--postgresql-url=${pg.url}`];
+        await serve('mongo', 'ferretdb', ferretBinary(log), args, healthy);
       } else {
         const sqliteDir = join(dataDir, 'ferretdb');
         mkdirSync(sqliteDir, { recursive: true });
