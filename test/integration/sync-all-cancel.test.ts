@@ -92,12 +92,16 @@ describe('cancelling a SyncAll with children running', function () {
           ).length;
           assert.equal(started, 3);
 
-          // The next scheduled SyncAll is not skipped as overlapping: it starts, and syncs every connection.
+          // The next scheduled SyncAll is not skipped as overlapping: once the schedule has seen the chain close
+          // (it learns of it asynchronously), the next trigger starts one, and it syncs every connection.
+          await eventually('the schedule to see the cancelled chain closed', async () => {
+            const d = await scheduleHandle(stack.client, scheduleId).describe();
+            return d.info.runningActions.length === 0;
+          });
           await triggerSchedule(stack.client, scheduleId);
           const nextId = await eventually('the next scheduled SyncAll', async () => {
             const d = await scheduleHandle(stack.client, scheduleId).describe();
-            const id = d.info.recentActions.at(-1)?.action.workflow.workflowId;
-            return id && id !== firstId ? id : undefined;
+            return d.info.recentActions.map((a) => a.action.workflow.workflowId).find((id) => id !== firstId);
           });
           const result = (await stack.client.workflow.getHandle(nextId).result()) as SyncAllResult;
           assert.equal(
