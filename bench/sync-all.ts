@@ -307,7 +307,6 @@ interface SideFigures {
 async function compareWithBaseline(ref: string): Promise<void> {
   const root = process.cwd();
   const base = baselineTree(root, ref);
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bundle-workflows.ts', bundlePath], { stdio: 'ignore' });
   const sides = [
     { label: `${base.commit} (baseline)`, tree: base.tree, bundle: base.bundle },
     { label: 'working tree', tree: root, bundle: bundlePath },
