@@ -15,7 +15,10 @@ export interface PostgresOptions {
   /** The cluster goes to `<dataDir>/postgres`; an existing cluster there is reused. */
   dataDir: string;
   port: number;
+  /** Progress of this script (installing, initdb), for the terminal. */
   log: (line: string) => void;
+  /** The server's own output, line by line (default: `log`). */
+  serverLog?: (line: string) => void;
   /**
    * PostgreSQL's max_connections (default 500). FerretDB's pool must stay below it: tools/ferretdb uses 400
    * (--postgresql-pool) because FerretDB v1.24.2 deadlocks once concurrent update commands hold its whole pool.
@@ -247,7 +250,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresServ
     stream?.on('data', (chunk: string) => {
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
-      for (const line of lines) if (line) log(line);
+      for (const line of lines) if (line) (opts.serverLog ?? log)(line);
     });
   }
   const spawnError = new Promise<Error>((r) => proc.once('error', r));

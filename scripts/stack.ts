@@ -283,6 +283,19 @@ function goawsBinary(log: (l: string) => void): string {
   return built;
 }
 
+/**
+ * The MongoDB-wire store FerretDB runs on when no MONGODB_URI is given and no mongod is on PATH: `postgresql` (the
+ * default: index-backed, like MongoDB) or `sqlite` (no server to start, but every non-`_id` filter scans the whole
+ * collection, so figures with products do not scale the way production's do).
+ */
+function localStore(env: NodeJS.ProcessEnv): 'postgresql' | 'sqlite' {
+  const store = env.LOCAL_MONGO_STORE ?? 'postgresql';
+  if (store !== 'postgresql' && store !== 'sqlite') {
+    throw new StackError(`LOCAL_MONGO_STORE must be postgresql or sqlite, not ${JSON.stringify(store)}`);
+  }
+  return store;
+}
+
 async function temporalServing(address: string): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 1_000 });
   try {
@@ -459,10 +472,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         mkdirSync(dbPath, { recursive: true });
         const args = ['--dbpath', dbPath, '--port', String(port), '--bind_ip', '127.0.0.1'];
         await serve('mongo', 'mongod', mongod, args, healthy);
-      } else if ((source.LOCAL_MONGO_STORE ?? 'sqlite') === 'postgresql') {
-        // FerretDB on PostgreSQL: filters on indexed fields are answered from indexes, so figures scale with a team's
-        // rows rather than the collection's (docs/performance.md). PostgreSQL outlives FerretDB restarts (crash tests).
-        const pg = await startPostgres({ dataDir, port: await freePort(), log });
+      } else if (localStore(source) === 'postgresql') {
+        // FerretDB on PostgreSQL, the default: filters on indexed fields are answered from indexes, so figures scale
+        // with a team's rows rather than the collection's, as on MongoDB (docs/performance.md). PostgreSQL outlives
+        // FerretDB restarts (the crash tests kill FerretDB, not its storage).
+        // PostgreSQL's own log goes to its file beside the others', not to the terminal.
+        const pgLog = createWriteStream(join(logs, 'postgres.log'), { flags: 'a' });
+        const pg = await startPostgres({
+          dataDir,
+          port: await freePort(),
+          log,
+          serverLog: (line) => pgLog.write(`${line}\n`),
+        });
+        afterServers.push(async () => new Promise<void>((r) => pgLog.end(r)));
         afterServers.push(() => pg.stop());
         const args = ['--listen-addr', `127.0.0.1:${port}`, '--handler=postgresql', `--postgresql-url=${pg.url}`];
         await serve('mongo', 'ferretdb', ferretBinary(log), args, healthy);
