@@ -52,6 +52,7 @@ import {
   collections,
   connectionIdFilters,
   storeFailure,
+  teamRowsQuery,
   type ConnectionRecord,
   type DocId,
   type ListingRecord,
@@ -423,21 +424,9 @@ export function createActivities(deps: ActivityDeps) {
     }
 
     const ids = [...new Set(products.map((p) => p.entityId))];
-    // One read: rows of the products listed, unlinked published rows (pass 2) and this connection's rows
-    // (to flag those AWS no longer lists).
-    const listings = await c.listings
-      .find(
-        {
-          team_id: input.teamId,
-          $or: [
-            { entity_id: { $in: ids } },
-            { status: 'published', entity_id: null },
-            { connection_id: input.connectionId },
-          ],
-        },
-        { projection: LISTING_PROJECTION },
-      )
-      .toArray();
+    // One read, served by an index on (team_id, …): see teamRowsQuery.
+    const query = teamRowsQuery(input.teamId, input.connectionId, ids);
+    const listings = await c.listings.find(query.filter, { projection: query.projection }).toArray();
 
     const plan = planReconcile({
       teamId: input.teamId,
@@ -741,24 +730,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createSyncAllActivities(deps),
   };
 }
-
-const LISTING_PROJECTION = {
-  _id: 1,
-  entity_id: 1,
-  title: 1,
-  status: 1,
-  aws_visibility: 1,
-  aws_last_modified: 1,
-  last_sync_run_id: 1,
-  last_sync_action: 1,
-  connection_id: 1,
-  catalog_type: 1,
-  aws_missing_since: 1,
-  aws_details_synced_at: 1,
-  aws_details_modified: 1,
-  aws_details_run_id: 1,
-  'aws_details_error.run_id': 1,
-} as const;
 
 const PREVIEW_TITLES = 50;
 

@@ -63,6 +63,50 @@ export function connectionIdFilters(connectionId: string): Filter<ConnectionReco
   return filters;
 }
 
+/** The fields of a listing row the reconcile plans with: never `aws_details` or the app's own fields. */
+export const RECONCILE_PROJECTION = {
+  _id: 1,
+  entity_id: 1,
+  title: 1,
+  status: 1,
+  aws_visibility: 1,
+  aws_last_modified: 1,
+  last_sync_run_id: 1,
+  last_sync_action: 1,
+  connection_id: 1,
+  catalog_type: 1,
+  aws_missing_since: 1,
+  aws_details_synced_at: 1,
+  aws_details_modified: 1,
+  aws_details_run_id: 1,
+  'aws_details_error.run_id': 1,
+} as const;
+
+/**
+ * The reconcile's one read of a team's rows: rows of the products AWS listed (pass 1), unlinked published rows (pass
+ * 2's candidates) and this connection's rows (to flag those AWS no longer lists). The `team_id` equality is what an
+ * index serves — `team_status` on MongoDB (the partial `team_entity_unique` cannot serve a clause on
+ * `entity_id: null`), a GIN index on FerretDB/PostgreSQL — so the read costs the team's rows, not the collection's
+ * (test/integration/store-plans.test.ts checks the plan).
+ */
+export function teamRowsQuery(
+  teamId: string,
+  connectionId: string,
+  entityIds: readonly string[],
+): { filter: Filter<ListingRecord>; projection: typeof RECONCILE_PROJECTION } {
+  return {
+    filter: {
+      team_id: teamId,
+      $or: [
+        { entity_id: { $in: [...entityIds] } },
+        { status: 'published', entity_id: null },
+        { connection_id: connectionId },
+      ],
+    },
+    projection: RECONCILE_PROJECTION,
+  };
+}
+
 /** MongoDB did not complete (or acknowledge) a read or write: retryable, and named for the person reading it. */
 export function storeFailure(what: string, cause?: unknown): ApplicationFailure {
   const reason = cause instanceof Error ? `: ${cause.name}: ${cause.message}` : ' (the write was not acknowledged)';
@@ -98,6 +142,10 @@ export async function ensureIndexes(db: Db): Promise<IndexReport> {
   await c.listings.createIndex({ team_id: 1, status: 1 }, { name: 'team_status' });
   await c.staging.createIndex({ run_id: 1 }, { name: 'run' });
   await c.connections.createIndex({ provider: 1 }, { name: 'provider' });
+  // The event poller finds a batch's connections by account: the recorded account id, or the role ARN's prefix.
+  // With both indexed, MongoDB answers the $or from two index scans instead of every AWS connection.
+  await c.connections.createIndex({ aws_account_id: 1 }, { name: 'aws_account' });
+  await c.connections.createIndex({ iam_role_arn: 1 }, { name: 'iam_role_arn' });
   return { uniqueLinkedListing };
 }
 
