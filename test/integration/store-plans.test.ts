@@ -34,8 +34,9 @@ function scansOf(explained: Document): Scans {
     return { server: 'mongodb', scans };
   }
   // FerretDB on SQLite answers with a plan of another shape (and scans): only PostgreSQL's has node types.
-  if ((planner?.Plan as Document | undefined)?.['Node Type']) {
-    walk(planner.Plan as Document, 'postgresql');
+  const pgPlan = planner?.Plan as Document | undefined;
+  if (pgPlan?.['Node Type']) {
+    walk(pgPlan, 'postgresql');
     return { server: 'ferretdb-postgresql', scans };
   }
   return { server: 'unknown', scans };
