@@ -1,7 +1,7 @@
 import { ObjectId, type Filter } from 'mongodb';
 import type { ConnectionCursor, ConnectionsPage, SyncRunRecord } from '../shared/types.ts';
-import { collections, storeFailure, type ConnectionRecord } from './store.ts';
-import type { ActivityDeps } from './index.ts';
+import { collections, storeFailure, type ConnectionRecord } from '../store/index.ts';
+import type { ActivityDeps } from './deps.ts';
 
 const SYNCABLE: Filter<ConnectionRecord> = { provider: 'aws', disabled: { $ne: true } };
 /** Staged pages of a run that died without recording an outcome; no sync lives anywhere near this long. */

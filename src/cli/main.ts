@@ -7,7 +7,7 @@ import { ListingSyncClient, OnboardingError } from '../client/index.ts';
 import { testCatalogEvent } from '../domain/catalog-event.ts';
 import { queueDepth, sqsClientFromConfig } from '../events/sqs.ts';
 import { ensureSchedule, scheduleHandle, triggerSchedule } from '../client/schedule.ts';
-import { collections, connectionIdFilters } from '../activities/store.ts';
+import { collections, firstForConnection } from '../store/index.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import {
   previewConnectionWorkflowId,
@@ -120,8 +120,7 @@ const commands: Record<string, Command> = {
     async run(ctx, [connectionId]) {
       if (!connectionId) throw new UsageError('status needs a connection id');
       const c = collections((await ctx.mongo()).db(ctx.config.mongo.dbName));
-      let doc = null;
-      for (const filter of connectionIdFilters(connectionId)) doc ??= await c.connections.findOne(filter);
+      const doc = await firstForConnection(connectionId, (filter) => c.connections.findOne(filter));
       if (!doc) throw new NotFoundError(`No connection ${connectionId}`);
       const app = await ctx.app();
       const workflowId = syncConnectionWorkflowId(connectionId);

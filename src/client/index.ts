@@ -1,6 +1,6 @@
 import { Client, Connection, WorkflowIdConflictPolicy, type WorkflowHandle } from '@temporalio/client';
 import { MongoClient, type Db } from 'mongodb';
-import { collections, connectionIdFilters, type ConnectionRecord } from '../activities/store.ts';
+import { collections, firstForConnection } from '../store/index.ts';
 import { ConfigError, type Config } from '../config.ts';
 import { refreshReason } from '../domain/catalog-event.ts';
 import { EXTERNAL_ID } from '../domain/connection.ts';
@@ -118,10 +118,9 @@ export class ListingSyncClient {
     ];
     if (!templateUrl || !vendorPrincipal) throw new ConfigError(`Onboarding links need ${missing.join(' and ')}`);
     const db = await this.onboarding.db();
-    let connection: ConnectionRecord | null = null;
-    for (const filter of connectionIdFilters(connectionId)) {
-      connection ??= await collections(db).connections.findOne(filter, { projection: { external_id: 1 } });
-    }
+    const connection = await firstForConnection(connectionId, (filter) =>
+      collections(db).connections.findOne(filter, { projection: { external_id: 1 } }),
+    );
     if (!connection) throw new ConnectionNotFoundError(`No connection ${connectionId}`);
     if (typeof connection.external_id !== 'string' || connection.external_id === '') {
       throw new OnboardingError(`Connection ${connectionId} has no external_id to put in the role's trust policy`);

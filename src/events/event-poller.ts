@@ -2,7 +2,7 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQ
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '@temporalio/common';
 import type { Db, Filter } from 'mongodb';
-import { collections, type ConnectionRecord } from '../activities/store.ts';
+import { collections, type ConnectionRecord } from '../store/index.ts';
 import { parseCatalogEvent, type CatalogEvent } from '../domain/catalog-event.ts';
 import type { RefreshRequest } from '../shared/types.ts';
 

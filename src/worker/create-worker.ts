@@ -4,7 +4,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { MongoClient, type MongoClientOptions } from 'mongodb';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
 import { RoleSessions } from '../activities/role-sessions.ts';
-import { ensureIndexes } from '../activities/store.ts';
+import { ensureIndexes } from '../store/index.ts';
 import type { Config } from '../config.ts';
 import type { SyncMetrics } from '../activities/metrics.ts';
 import { deploymentOptions, loadWorkflowCode, promoteWhenPolling, type WorkerVersion } from './deployment.ts';
