@@ -70,7 +70,7 @@ export function assumeRoleFailure(err: unknown, roleArn: string): ApplicationFai
       message:
         `AWS denied AssumeRole on ${roleArn}: the role's trust policy does not trust the listing-sync principal, ` +
         `or the external ID does not match its sts:ExternalId condition. The seller should check the role's trust ` +
-        `policy (README, "The IAM role"). AWS said: ${message(err)}`,
+        `policy (docs/events-and-onboarding.md, "The IAM role the seller creates"). AWS said: ${message(err)}`,
     });
   }
   if (name === 'ValidationError' || name === 'MalformedPolicyDocument' || name === 'RegionDisabledException') {
@@ -110,7 +110,7 @@ export function catalogFailure(err: unknown, operation: string, entityType: stri
       nonRetryable: !isRejectedCredentials(err),
       message:
         `${what} was denied: the assumed role lacks aws-marketplace:${PERMISSION[operation] ?? operation} (see the permission policy in ` +
-        `README, "The IAM role"). AWS said: ${message(err)}`,
+        `docs/events-and-onboarding.md, "The IAM role the seller creates"). AWS said: ${message(err)}`,
     });
   }
   // A 4xx with a modeled AWS error is AWS refusing this request; a bare one (no x-amzn-ErrorType) came

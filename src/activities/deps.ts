@@ -38,7 +38,7 @@ export interface ActivitySettings {
    * hundred products per type (service quotas, adjustable), so 1,000 pages of 50 is far beyond any real catalog.
    */
   maxPagesPerType: number;
-  /** Row updates per bulk write, and bulk writes of updates running at once in this worker (see README). */
+  /** Row updates per bulk write, and bulk writes of updates running at once in this worker (docs/design.md). */
   updateBatchSize: number;
   updateBatchConcurrency: number;
   /** How often a long listing heartbeats while it waits on AWS; the activity's heartbeat timeout is a few of these. */

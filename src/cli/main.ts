@@ -424,7 +424,7 @@ function helpText(): string {
     'Commands:',
     ...Object.values(commands).map((c) => `  ${c.usage.padEnd(50)} ${c.help}`),
     '',
-    'Configuration comes from the environment, as for the worker (see README).',
+    'Configuration comes from the environment, as for the worker (README, "Configuration").',
     'Exit codes: 0 ok, 1 the sync failed, 2 usage or configuration error, 3 not found.',
   ].join('\n');
 }

@@ -1,7 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 // Custom search attributes the workflows upsert. The stack script registers these on the dev
-// server; production namespaces need them created once (see README, "Runbook").
+// server; production namespaces need them created once (docs/runbook.md).
 export const CONNECTION_ID = defineSearchAttributeKey('ConnectionId', SearchAttributeType.KEYWORD);
 export const TEAM_ID = defineSearchAttributeKey('TeamId', SearchAttributeType.KEYWORD);
 export const AWS_ACCOUNT_ID = defineSearchAttributeKey('AwsAccountId', SearchAttributeType.KEYWORD);
