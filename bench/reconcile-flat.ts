@@ -3,6 +3,7 @@
 // teams in the collection, and the same connections' second sync (nothing changed). On a store that scans (FerretDB
 // on SQLite) the time grows with the collection; on an index-backed one (MongoDB, FerretDB on PostgreSQL) it must
 // not. The activities run in this process, one connection at a time, so the figures are the store's, not the queue's.
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import type { CommandStartedEvent } from 'mongodb';
@@ -10,6 +11,7 @@ import { createActivities } from '../src/activities/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { ENTITY_TYPES } from '../src/domain/entity-types.ts';
 import type { ListEntitiesResult } from '../src/shared/types.ts';
+import { noopMetrics, type SyncMetrics } from '../src/activities/metrics.ts';
 import { createWorkerResources } from '../src/worker/create-worker.ts';
 import { startStack } from '../scripts/stack.ts';
 import { mockActivityEnv, runActivity } from '../test/helpers/activity-env.ts';
@@ -18,6 +20,9 @@ import { emulator } from '../test/helpers/emulator.ts';
 const { values: args } = parseArgs({
   options: {
     sizes: { type: 'string', default: '10000,100000' },
+    // Seconds to let the store settle after the bulk load before measuring: without it, FerretDB on PostgreSQL read a
+    // team's rows 30× slower for some seconds after the 90,000-row load (measured: 254 ms vs 10 ms median).
+    settle: { type: 'string', default: '20' },
     connections: { type: 'string', default: '20' },
     products: { type: 'string', default: '5' },
   },
@@ -35,7 +40,13 @@ const stamp = Date.now();
 const dbUrl = new URL(process.env.MONGODB_URI!);
 dbUrl.pathname = `/bench_flat_${stamp}`;
 const config = loadConfig({ ...process.env, MONGODB_URI: dbUrl.toString() });
-const resources = await createWorkerResources(config, { mongoOptions: { monitorCommands: true } });
+// Per step, for the pass being measured: where a slow sync's time went.
+let steps: Record<string, number[]> = {};
+const metrics: SyncMetrics = {
+  ...noopMetrics,
+  stepSeconds: (step, seconds) => (steps[step] ??= []).push(seconds * 1000),
+};
+const resources = await createWorkerResources(config, { metrics, mongoOptions: { monitorCommands: true } });
 let commands = 0;
 resources.mongo.on('commandStarted', (_e: CommandStartedEvent) => (commands += 1));
 const db = resources.mongo.db(config.mongo.dbName);
@@ -116,6 +127,7 @@ async function measure(size: number): Promise<Round> {
       const teams = Array.from({ length: M }, (_, i) => `flat-team-${size}-${i}`);
       await db.collection('listings').updateMany({ team_id: { $in: teams } }, { $unset: { aws_details: '' } });
     }
+    steps = {};
     for (let i = 0; i < M; i += 1) {
       const connectionId = `flat-${size}-${i}`;
       const ref = { connectionId, workflowId: `flat-${connectionId}`, runId: `flat-${stamp}-${pass}-${connectionId}` };
@@ -130,6 +142,8 @@ async function measure(size: number): Promise<Round> {
       const expected = pass === 'first' ? summary.imported : summary.matched;
       if (expected !== P) throw new Error(`${connectionId} ${pass} sync: ${JSON.stringify(summary)}`);
     }
+    const perStep = Object.entries(steps).map(([step, ms]) => `${step} ${median(ms).toFixed(0)}`);
+    console.log(`  ${size.toLocaleString('en')} rows, ${pass} sync, median ms per step: ${perStep.join(', ')}`);
   }
   return round;
 }
@@ -140,6 +154,7 @@ console.log(
 const rounds: Round[] = [];
 for (const size of [...SIZES].sort((a, b) => a - b)) {
   await fillTo(size);
+  await delay(Number(args.settle) * 1_000);
   rounds.push(await measure(size));
 }
 console.log(
