@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Db, Document } from 'mongodb';
-import { collections, ensureIndexes, teamRowsQuery } from '../../src/activities/store.ts';
+import { collections, ensureIndexes, teamRowsQuery } from '../../src/store/index.ts';
 import { isolatedDb, openStack, type TestStack } from '../helpers/stack.ts';
 import { eventually } from '../helpers/wait.ts';
 
