@@ -4,9 +4,8 @@
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import type { MarketplaceCatalogClient } from '@aws-sdk/client-marketplace-catalog';
 import { cancellationSignal, log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { roleSessionName, type ValidConnection } from '../domain/connection.ts';
-import { FailureType } from '../shared/failures.ts';
+import { FailureType, syncFailure } from '../shared/failures.ts';
 import type { AssumedRole, RunRef } from '../shared/types.ts';
 import { assumeRoleFailure, isThrottling } from './aws-errors.ts';
 import { requireValid, type ConnectionRecords } from './connection-record.ts';
@@ -33,10 +32,10 @@ export function createAssumeRole({ deps, settings, metrics }: ActivityContext, {
     }
     const creds = response.Credentials;
     if (!creds?.AccessKeyId || !creds.SecretAccessKey || !creds.SessionToken) {
-      throw ApplicationFailure.create({
-        type: FailureType.StsUnavailable,
-        message: `STS AssumeRole on ${connection.roleArn} answered without credentials`,
-      });
+      throw syncFailure(
+        FailureType.StsUnavailable,
+        `STS AssumeRole on ${connection.roleArn} answered without credentials`,
+      );
     }
     const expiresAt = creds.Expiration ?? new Date(deps.clock().getTime() + settings.sessionDurationSeconds * 1000);
     deps.sessions.put(connection.connectionId, {

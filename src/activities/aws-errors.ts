@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../shared/failures.ts';
+import { FailureType, syncFailure } from '../shared/failures.ts';
 
 interface AwsError {
   name?: string;
@@ -48,10 +48,10 @@ export function isRejectedCredentials(err: unknown): boolean {
  * the caller forgets the cached one — and never reported as a permission problem of the seller's role.
  */
 export function rejectedSessionFailure(err: unknown, what: string): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: FailureType.CatalogUnavailable,
-    message: `AWS stopped accepting the role session while ${what} (${awsErrorName(err)}); retried with a fresh session`,
-  });
+  return syncFailure(
+    FailureType.CatalogUnavailable,
+    `AWS stopped accepting the role session while ${what} (${awsErrorName(err)}); retried with a fresh session`,
+  );
 }
 
 function cause(err: unknown): string {
@@ -64,26 +64,20 @@ function cause(err: unknown): string {
 export function assumeRoleFailure(err: unknown, roleArn: string): ApplicationFailure {
   const name = awsErrorName(err);
   if (name === 'AccessDenied' || status(err) === 403) {
-    return ApplicationFailure.create({
-      type: FailureType.AssumeRoleDenied,
-      nonRetryable: true,
-      message:
-        `AWS denied AssumeRole on ${roleArn}: the role's trust policy does not trust the listing-sync principal, ` +
+    return syncFailure(
+      FailureType.AssumeRoleDenied,
+      `AWS denied AssumeRole on ${roleArn}: the role's trust policy does not trust the listing-sync principal, ` +
         `or the external ID does not match its sts:ExternalId condition. The seller should check the role's trust ` +
         `policy (docs/events-and-onboarding.md, "The IAM role the seller creates"). AWS said: ${message(err)}`,
-    });
+    );
   }
   if (name === 'ValidationError' || name === 'MalformedPolicyDocument' || name === 'RegionDisabledException') {
-    return ApplicationFailure.create({
-      type: FailureType.InvalidConnection,
-      nonRetryable: true,
-      message: `STS rejected AssumeRole on ${roleArn}: ${message(err)}`,
-    });
+    return syncFailure(FailureType.InvalidConnection, `STS rejected AssumeRole on ${roleArn}: ${message(err)}`);
   }
-  return ApplicationFailure.create({
-    type: FailureType.StsUnavailable,
-    message: `STS AssumeRole on ${roleArn} failed${isThrottling(err) ? ' (throttled)' : ''}: ${cause(err)}`,
-  });
+  return syncFailure(
+    FailureType.StsUnavailable,
+    `STS AssumeRole on ${roleArn} failed${isThrottling(err) ? ' (throttled)' : ''}: ${cause(err)}`,
+  );
 }
 
 // BatchDescribeEntities is authorised by the DescribeEntity IAM action.
@@ -93,37 +87,33 @@ const QUOTA: Record<string, string> = {
   BatchDescribeEntities: '20 DescribeEntity/s',
 };
 
-/** Catalog API failures other than the per-type "unsupported" answer, which the caller handles. */
+/**
+ * Catalog API failures other than the per-type "unsupported" answer, which the caller handles. A caller that sees
+ * isRejectedCredentials also forgets the cached session, so the retry assumes the role again.
+ */
 export function catalogFailure(err: unknown, operation: string, entityType: string): ApplicationFailure {
   const name = awsErrorName(err);
   const code = status(err);
   const what = `${operation} ${entityType}`;
+  // An expired or revoked session is never the seller's permission problem (a 403 with one of these names).
+  if (isRejectedCredentials(err)) return rejectedSessionFailure(err, what);
   if (isThrottling(err)) {
-    return ApplicationFailure.create({
-      type: FailureType.CatalogThrottled,
-      message: `${what} was throttled by AWS (account quota: ${QUOTA[operation] ?? "see the account's Service Quotas"}): ${message(err)}`,
-    });
+    return syncFailure(
+      FailureType.CatalogThrottled,
+      `${what} was throttled by AWS (account quota: ${QUOTA[operation] ?? "see the account's Service Quotas"}): ${message(err)}`,
+    );
   }
   if (name === 'AccessDeniedException' || code === 403) {
-    return ApplicationFailure.create({
-      type: FailureType.CatalogAccessDenied,
-      nonRetryable: !isRejectedCredentials(err),
-      message:
-        `${what} was denied: the assumed role lacks aws-marketplace:${PERMISSION[operation] ?? operation} (see the permission policy in ` +
+    return syncFailure(
+      FailureType.CatalogAccessDenied,
+      `${what} was denied: the assumed role lacks aws-marketplace:${PERMISSION[operation] ?? operation} (see the permission policy in ` +
         `docs/events-and-onboarding.md, "The IAM role the seller creates"). AWS said: ${message(err)}`,
-    });
+    );
   }
   // A 4xx with a modeled AWS error is AWS refusing this request; a bare one (no x-amzn-ErrorType) came
   // from something in between and says nothing about the request.
   if (code !== undefined && code >= 400 && code < 500 && (err as AwsError).$fault === 'client' && name !== 'Error') {
-    return ApplicationFailure.create({
-      type: FailureType.CatalogRequestRejected,
-      nonRetryable: true,
-      message: `${what} was rejected by AWS (${name}): ${message(err)}`,
-    });
+    return syncFailure(FailureType.CatalogRequestRejected, `${what} was rejected by AWS (${name}): ${message(err)}`);
   }
-  return ApplicationFailure.create({
-    type: FailureType.CatalogUnavailable,
-    message: `${what} failed: ${cause(err)}`,
-  });
+  return syncFailure(FailureType.CatalogUnavailable, `${what} failed: ${cause(err)}`);
 }

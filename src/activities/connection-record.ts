@@ -1,9 +1,8 @@
 // The connection document as the activities use it: load it (optionally marking its sync), write its sync status,
 // and refuse one that cannot be synced.
 import { log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { validateConnection, type ValidConnection } from '../domain/connection.ts';
-import { FailureType } from '../shared/failures.ts';
+import { FailureType, syncFailure } from '../shared/failures.ts';
 import { firstForConnection, storeFailure, type ConnectionRecord } from '../store/index.ts';
 import type { ActivityContext } from './deps.ts';
 
@@ -16,11 +15,10 @@ export function connectionRecords({ c }: Pick<ActivityContext, 'c'>) {
         : c.connections.findOne(filter),
     );
     if (doc) return doc;
-    throw ApplicationFailure.create({
-      type: FailureType.ConnectionNotFound,
-      nonRetryable: true,
-      message: `Connection ${connectionId} does not exist (deleted after the sync was scheduled?)`,
-    });
+    throw syncFailure(
+      FailureType.ConnectionNotFound,
+      `Connection ${connectionId} does not exist (deleted after the sync was scheduled?)`,
+    );
   }
 
   /** Writes connections.sync; false when the connection is gone. Throws unless the server acknowledged the write. */
@@ -44,9 +42,8 @@ export type ConnectionRecords = ReturnType<typeof connectionRecords>;
 export function requireValid(doc: ConnectionRecord): ValidConnection {
   const check = validateConnection(doc);
   if (check.ok) return check.connection;
-  throw ApplicationFailure.create({
-    type: FailureType.InvalidConnection,
-    nonRetryable: true,
-    message: `Connection ${String(doc._id)} cannot be synced: ${check.problems.join('; ')}. Fix the connection and sync again.`,
-  });
+  throw syncFailure(
+    FailureType.InvalidConnection,
+    `Connection ${String(doc._id)} cannot be synced: ${check.problems.join('; ')}. Fix the connection and sync again.`,
+  );
 }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { activityInfo, cancellationSignal, Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { normalizeSummary, type DiscoveredProduct, type RawEntitySummary } from '../domain/products.ts';
-import { FailureType } from '../shared/failures.ts';
+import { FailureType, syncFailure, toSyncError } from '../shared/failures.ts';
 import type { ListCursor, ListEntitiesInput, ListEntitiesResult, ListFirstPagesInput } from '../shared/types.ts';
 import { storeFailure } from '../store/index.ts';
 import type { CatalogClientFor } from './assume-role.ts';
@@ -172,7 +172,7 @@ export function createListEntities(
           return await listEntities({ ...rest, entityType });
         } catch (err) {
           if (cancellationSignal().aborted) throw err;
-          const error = { type: failureType(err), message: (err as Error).message };
+          const error = toSyncError(err);
           const final = err instanceof ApplicationFailure && err.nonRetryable;
           if (!final) log.info('Fast path interrupted; the type is listed again', { entityType, ...error });
           return { entityType, status: final ? 'failed' : 'interrupted', error };
@@ -193,14 +193,8 @@ function tokenDigest(token: string): string {
 }
 
 function paginationLoop(entityType: string, pages: number, what: string): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: FailureType.CatalogPaginationLoop,
-    nonRetryable: true,
-    message: `ListEntities ${entityType} ${what} (after ${pages} pages); the type was not synced. This is an AWS-side fault: report it to AWS Marketplace seller support if it persists.`,
-  });
-}
-
-function failureType(err: unknown): string {
-  if (err instanceof ApplicationFailure) return err.type ?? 'Error';
-  return (err as Error | null)?.name ?? 'Error';
+  return syncFailure(
+    FailureType.CatalogPaginationLoop,
+    `ListEntities ${entityType} ${what} (after ${pages} pages); the type was not synced. This is an AWS-side fault: report it to AWS Marketplace seller support if it persists.`,
+  );
 }

@@ -3,13 +3,12 @@
 // details for the rows that need them and rows gone from AWS flagged; then the outcome on connections.sync. The
 // plan itself is pure (domain/reconcile-plan.ts); this file reads, describes and writes.
 import { log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { MongoBulkWriteError, MongoError, ObjectId, type AnyBulkWriteOperation, type WriteError } from 'mongodb';
 import type { DiscoveredProduct } from '../domain/products.ts';
 import type { AwsDetails } from '../domain/product-details.ts';
 import { planReconcile, type ReconcilePlan } from '../domain/reconcile-plan.ts';
 import { typeOutcomes } from '../domain/type-outcomes.ts';
-import { failedTypeMessage, FailureType } from '../shared/failures.ts';
+import { failedTypeMessage, FailureType, syncFailure } from '../shared/failures.ts';
 import type { ReconcileInput, SyncSummary } from '../shared/types.ts';
 import { storeFailure, teamRowsQuery, type DocId, type ListingRecord } from '../store/index.ts';
 import type { ConnectionRecords } from './connection-record.ts';
@@ -58,11 +57,10 @@ export function createReconcile(
         if (recorded?.run_id === input.runId && recorded.summary && recorded.status !== 'running') {
           return { recorded: recorded.summary as SyncSummary };
         }
-        throw ApplicationFailure.create({
-          type: FailureType.StagingMissing,
-          nonRetryable: true,
-          message: `Run ${input.runId} staged ${expected} products but only ${found} are left in sync_staging; sync again`,
-        });
+        throw syncFailure(
+          FailureType.StagingMissing,
+          `Run ${input.runId} staged ${expected} products but only ${found} are left in sync_staging; sync again`,
+        );
       }
       for (const page of pages) products.push(...page.items);
     }

@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
-import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
-import { ListingSyncClient, OnboardingError } from '../client/index.ts';
+import { ConnectionNotFoundError, ListingSyncClient, OnboardingError } from '../client/index.ts';
 import { testCatalogEvent } from '../domain/catalog-event.ts';
 import { queueDepth, sqsClientFromConfig } from '../events/sqs.ts';
 import { ensureSchedule, scheduleHandle, triggerSchedule } from '../client/schedule.ts';
 import { collections, firstForConnection } from '../store/index.ts';
+import { toSyncError } from '../shared/failures.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import {
   previewConnectionWorkflowId,
@@ -23,7 +24,6 @@ import { loadWorkflowCode } from '../worker/deployment.ts';
 export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
 
 class UsageError extends Error {}
-class NotFoundError extends Error {}
 
 interface Command {
   usage: string;
@@ -38,12 +38,6 @@ interface Context {
   out(human: string, data: unknown): void;
   app(): Promise<ListingSyncClient>;
   mongo(): Promise<MongoClient>;
-}
-
-function failureOf(err: unknown): { type: string; message: string } {
-  const cause = err instanceof WorkflowFailedError ? err.cause : err;
-  const type = (cause as { type?: string })?.type ?? (cause as Error)?.name ?? 'Error';
-  return { type, message: (cause as Error)?.message ?? String(cause) };
 }
 
 const commands: Record<string, Command> = {
@@ -71,7 +65,7 @@ const commands: Record<string, Command> = {
         });
         return EXIT.ok;
       } catch (err) {
-        const failure = failureOf(err);
+        const failure = toSyncError(err);
         ctx.out(`Sync of ${connectionId} failed: ${failure.type}: ${failure.message}\n${link ?? ''}`, {
           workflowId,
           runId,
@@ -108,7 +102,7 @@ const commands: Record<string, Command> = {
         ctx.out(lines.join('\n'), preview);
         return EXIT.ok;
       } catch (err) {
-        const failure = failureOf(err);
+        const failure = toSyncError(err);
         ctx.out(`Preview of ${connectionId} failed: ${failure.type}: ${failure.message}`, { workflowId, failure });
         return EXIT.failed;
       }
@@ -121,7 +115,7 @@ const commands: Record<string, Command> = {
       if (!connectionId) throw new UsageError('status needs a connection id');
       const c = collections((await ctx.mongo()).db(ctx.config.mongo.dbName));
       const doc = await firstForConnection(connectionId, (filter) => c.connections.findOne(filter));
-      if (!doc) throw new NotFoundError(`No connection ${connectionId}`);
+      if (!doc) throw new ConnectionNotFoundError(`No connection ${connectionId}`);
       const app = await ctx.app();
       const workflowId = syncConnectionWorkflowId(connectionId);
       let workflow: { status: string; runId: string; startTime: Date } | null = null;
@@ -488,12 +482,8 @@ export async function runCli(
       write(`${err.message}\n`);
       return EXIT.usage;
     }
-    if (
-      err instanceof NotFoundError ||
-      err instanceof WorkflowNotFoundError ||
-      (err as Error).name === 'NotFoundError'
-    ) {
-      write(`${(err as Error).message}\n`);
+    if (err instanceof ConnectionNotFoundError || err instanceof WorkflowNotFoundError) {
+      write(`${(err).message}\n`);
       return EXIT.notFound;
     }
     throw err;

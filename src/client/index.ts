@@ -192,5 +192,5 @@ export class OnboardingError extends Error {
 }
 
 export class ConnectionNotFoundError extends Error {
-  override name = 'NotFoundError';
+  override name = 'ConnectionNotFoundError';
 }

@@ -1,11 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../shared/failures.ts';
+import { FailureType, syncFailure } from '../shared/failures.ts';
 
 /** MongoDB did not complete (or acknowledge) a read or write: retryable, and named for the person reading it. */
 export function storeFailure(what: string, cause?: unknown): ApplicationFailure {
   const reason = cause instanceof Error ? `: ${cause.name}: ${cause.message}` : ' (the write was not acknowledged)';
-  return ApplicationFailure.create({
-    type: FailureType.StoreUnavailable,
-    message: `MongoDB did not complete ${what}${reason}`,
-  });
+  return syncFailure(FailureType.StoreUnavailable, `MongoDB did not complete ${what}${reason}`);
 }

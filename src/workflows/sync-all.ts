@@ -20,7 +20,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities/index.ts';
 import type { ReconcileCounts } from '../domain/reconcile-plan.ts';
-import { FailureType } from '../shared/failures.ts';
+import { FailureType, toSyncError } from '../shared/failures.ts';
 import { CONNECTION_ID } from '../shared/search-attributes.ts';
 import type {
   ConnectionCursor,
@@ -194,11 +194,7 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
       }
       const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
       const details = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
-      const failure: ConnectionFailure = {
-        connection_id: connectionId,
-        type: cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : ((cause as Error)?.name ?? 'Error'),
-        message: (cause as Error)?.message ?? String(cause),
-      };
+      const failure: ConnectionFailure = { connection_id: connectionId, ...toSyncError(cause) };
       settle(connectionId, () => addFailure(failure, isCounts(details) ? details : null));
     } finally {
       children.delete(connectionId);

@@ -23,7 +23,7 @@ import type { createActivities } from '../activities/index.ts';
 import { ENTITY_TYPES, type EntityType } from '../domain/entity-types.ts';
 import type { ReconcileCounts } from '../domain/reconcile-plan.ts';
 import { refreshReason } from '../domain/catalog-event.ts';
-import { failedTypeMessage, FailureType, NON_RETRYABLE_FAILURES } from '../shared/failures.ts';
+import { failedTypeMessage, FailureType, isTransient, toSyncError } from '../shared/failures.ts';
 import { AWS_ACCOUNT_ID, CONNECTION_ID, SYNC_OUTCOME, TEAM_ID } from '../shared/search-attributes.ts';
 import type {
   ConnectionReport,
@@ -333,13 +333,6 @@ export async function step<T>(fallbackType: string, fn: () => Promise<T>): Promi
   }
 }
 
-const RETRYABLE = new Set<string>([
-  FailureType.StsUnavailable,
-  FailureType.CatalogThrottled,
-  FailureType.CatalogUnavailable,
-  FailureType.StoreUnavailable,
-]);
-
 /**
  * What ended the sync, as the person reading connections.sync or the UI needs it: a named type and a final
  * message. A local activity's failure arrives bare, a regular one wrapped in ActivityFailure, and a retry
@@ -348,15 +341,8 @@ const RETRYABLE = new Set<string>([
 export function describeFailure(err: unknown, fallbackType: string): SyncError {
   if (isCancellation(err)) return { type: FailureType.Cancelled, message: 'The sync was cancelled by an operator' };
   let cause = err instanceof ActivityFailure ? err.cause : err;
-  let budgetSpent = false;
-  if (cause instanceof TimeoutFailure) {
-    budgetSpent = true;
-    cause = cause.cause ?? cause;
-  }
-  if (cause instanceof ApplicationFailure && cause.type) {
-    const failure = { type: cause.type, message: cause.message };
-    return budgetSpent || !NON_RETRYABLE_FAILURES.includes(cause.type as FailureType) ? finalMessage(failure) : failure;
-  }
+  if (cause instanceof TimeoutFailure) cause = cause.cause ?? cause;
+  if (cause instanceof ApplicationFailure && cause.type) return finalMessage(toSyncError(cause));
   if (cause instanceof TimeoutFailure) {
     return finalMessage({ type: fallbackType, message: `The step did not finish in time (${cause.timeoutType})` });
   }
@@ -364,9 +350,9 @@ export function describeFailure(err: unknown, fallbackType: string): SyncError {
   return finalMessage({ type: fallbackType, message });
 }
 
-/** A retryable cause that ended the sync reads as final, so nobody waits for a retry that will not come. */
+/** A transient cause that ended the sync reads as final, so nobody waits for a retry that will not come. */
 function finalMessage(error: SyncError): SyncError {
-  if (!RETRYABLE.has(error.type)) return error;
+  if (!isTransient(error.type)) return error;
   return {
     type: error.type,
     message: `${error.message.replace(/\.$/, '')}. Retried with backoff until the step's time budget ran out; the sync gave up (the next scheduled sync tries again).`,
