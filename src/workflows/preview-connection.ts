@@ -13,6 +13,7 @@ import { FailureType } from '../shared/failures.ts';
 import type { RunRef, SyncConnectionInput, SyncPreview } from '../shared/types.ts';
 import { assumeRoleOptions, reconcileOptions, storeOptions } from './activity-options.ts';
 import { describeFailure, listFirstPages, listType, step } from './sync-connection.ts';
+import { whenVersioned } from './versioning.ts';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -63,4 +64,4 @@ export async function previewConnectionSync({
 }
 
 // A preview is short and writes nothing; it finishes on the build it started on.
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, previewConnectionSync);
+setWorkflowOptions(whenVersioned('PINNED'), previewConnectionSync);

@@ -37,6 +37,7 @@ import { storeOptions } from './activity-options.ts';
 import { Patch } from './patches.ts';
 import { connectionSyncedSignal, reportToSignal } from './signals.ts';
 import { syncConnection } from './sync-connection.ts';
+import { whenVersioned } from './versioning.ts';
 
 const store = proxyLocalActivities<ReturnType<typeof createActivities>>(storeOptions);
 
@@ -290,7 +291,7 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
 
 // A chain lives for hours: pinned, it would keep starting children on a build that is being retired. Every change
 // to its commands goes behind patched() instead (patches.ts).
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, syncAll);
+setWorkflowOptions(whenVersioned('AUTO_UPGRADE'), syncAll);
 
 function isCounts(value: unknown): value is ReconcileCounts {
   const v = value as Partial<ReconcileCounts> | null;

@@ -44,6 +44,7 @@ import {
   storeOptions,
 } from './activity-options.ts';
 import { connectionSyncedSignal, refreshSignal, reportToSignal } from './signals.ts';
+import { whenVersioned } from './versioning.ts';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -251,7 +252,7 @@ export async function syncConnection({
 }
 
 // A sync finishes on the build it started on, and so does a refresh's extra run (continue-as-new keeps the version).
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, syncConnection);
+setWorkflowOptions(whenVersioned('PINNED'), syncConnection);
 
 /** Waits until no refresh has arrived for REFRESH_QUIET_MS (at most REFRESH_SETTLE_MAX_MS). */
 async function settle(heard: () => boolean, reset: () => void): Promise<void> {
