@@ -167,6 +167,11 @@ export interface SyncAllInput {
   /** Overrides of the worker's defaults, for a one-off run. */
   concurrency?: number;
   batchSize?: number;
+  /**
+   * How long the chain's last run waits for handed-over children to report before naming them OutcomeUnknown
+   * (default one hour). A duration string such as '3 seconds'.
+   */
+  reportDeadline?: string;
 }
 
 export interface SyncAllResult {

@@ -49,7 +49,7 @@ const HISTORY_BUDGET = 9_000;
 const EVENTS_PER_CHILD = 6;
 /** How long a run waits for its last children before handing the rest over; a straggler holds up no more. */
 const HAND_OVER_GRACE = '5 seconds';
-/** Far longer than any sync takes (each of its steps has a retry budget of minutes). */
+/** Far longer than any sync takes (each of its steps has a retry budget of minutes); tests pass a shorter one. */
 const REPORT_DEADLINE = '1 hour';
 
 export const syncAllProgressQuery = defineQuery<SyncAllProgress>('progress');
@@ -66,6 +66,7 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
   const startedAt = input.chainStartedAt ?? new Date().toISOString();
   const concurrency = input.concurrency ?? DEFAULT_CONCURRENCY;
   const batchSize = input.batchSize ?? DEFAULT_BATCH_SIZE;
+  const reportDeadline = input.reportDeadline ?? REPORT_DEADLINE;
   const run = (input.runsInChain ?? 0) + 1;
   const totals: SyncAllTotals = input.totals ?? {
     connections: { succeeded: 0, failed: 0, skipped: 0 },
@@ -250,13 +251,13 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
     } else {
       await Promise.all(running);
       // A child that never reports (terminated by hand) must not keep the chain open for ever.
-      if (!(await condition(() => awaitingReports.size === 0, REPORT_DEADLINE))) {
+      if (!(await condition(() => awaitingReports.size === 0, reportDeadline))) {
         for (const connectionId of awaitingReports) {
           addFailure(
             {
               connection_id: connectionId,
               type: FailureType.OutcomeUnknown,
-              message: `The sync did not report its outcome within ${REPORT_DEADLINE} (terminated by hand?); see its run in the UI`,
+              message: `The sync did not report its outcome within ${reportDeadline} (terminated by hand?); see its run in the UI`,
             },
             null,
           );
@@ -282,6 +283,7 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
       concurrency,
       batchSize,
       awaitingReports: [...awaitingReports],
+      ...(input.reportDeadline ? { reportDeadline: input.reportDeadline } : {}),
     });
   }
 
