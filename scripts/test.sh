@@ -1,22 +1,15 @@
 #!/usr/bin/env bash
-# Runs the tests (all of them, or the mocha arguments given) against a real local stack: Temporal dev
-# server, MongoDB-wire server, AWS emulator, building the servers on first use.
+# Runs the tests (all of them, or the mocha arguments given; --quick for the inner loop) against a real local
+# stack: Temporal dev server, MongoDB-wire server, AWS emulator, SQS, building the servers on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Go's official tarball installs outside the default PATH.
-if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then PATH="$PATH:/usr/local/go/bin"; fi
-command -v node >/dev/null || { echo "Node.js 20.3+ is required (https://nodejs.org or the distribution's nodejs package)" >&2; exit 1; }
-# Go builds the Temporal CLI and the FerretDB wrapper; servers given by address, on PATH, or built need none.
-needs_go() {
-  { [ -z "${TEMPORAL_ADDRESS:-}" ] && ! command -v temporal >/dev/null && [ ! -x .tools/bin/temporal ]; } ||
-    { [ -z "${MONGODB_URI:-}" ] && ! command -v mongod >/dev/null && [ ! -x .tools/bin/ferretdb-sqlite ]; }
-}
-if ! command -v go >/dev/null && needs_go; then
-  echo "Go 1.24+ is required to build the local Temporal and MongoDB-wire servers (or set TEMPORAL_ADDRESS and MONGODB_URI)" >&2
-  exit 1
-fi
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+. scripts/prerequisites.sh
+# The inner loop between edits: typecheck, lint, unit, replay and the workflow tests with stub activities.
+if [ "${1:-}" = "--quick" ]; then
+  shift
+  npx tsc -p tsconfig.json --noEmit
+  npx eslint src test
+  exec node --import tsx scripts/stack.ts test 'test/unit/**/*.test.ts' test/replay.test.ts 'test/workflows/**/*.test.ts' "$@"
 fi
 # The Web UI tests drive Debian's Chromium (no browser download); install it on a bare machine.
 if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] && command -v apt-get >/dev/null; then

@@ -7,13 +7,26 @@ import { workflowTaskFailures } from './helpers/workflow-health.ts';
 // the tests assert on them, so only errors reach the console.
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
+// Every test's duration, for the slowest ten printed at the end: where a developer's time goes.
+const durations: Array<{ title: string; ms: number }> = [];
+
 export const mochaHooks = {
+  afterEach(this: Mocha.Context) {
+    const test = this.currentTest;
+    if (test?.duration !== undefined) durations.push({ title: test.fullTitle(), ms: test.duration });
+  },
+
   /**
    * After the whole run: no SyncAll run on the test stack failed a workflow task. A chain that fails its tasks
    * (nondeterminism, an unhandled rejection) may still end, by retrying or by a test cancelling it, so a test that
    * only checks its result would not notice; this checks every chain every test started, whichever test it was.
    */
   async afterAll(this: Mocha.Context) {
+    const slowest = [...durations].sort((a, b) => b.ms - a.ms).slice(0, 10);
+    if (slowest.length > 0) {
+      console.log('\n  slowest tests:');
+      for (const t of slowest) console.log(`    ${(t.ms / 1000).toFixed(1).padStart(6)} s  ${t.title}`);
+    }
     if (!process.env.TEMPORAL_ADDRESS) return; // replay and unit tests alone: no server
     this.timeout(120_000);
     const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });

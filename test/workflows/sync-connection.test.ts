@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temporalio/client';
+import type { RunRef, SyncError } from '../../src/shared/types.ts';
+import { refreshSignal } from '../../src/workflows/signals.ts';
+import { progressQuery, type syncConnection } from '../../src/workflows/index.ts';
+import { eventually } from '../helpers/wait.ts';
+import { gate, listed, role, stub, summary, withStubWorker } from './stub-worker.ts';
+
+const refresh = (i: number) => ({ eventId: `event-${i}`, detailType: 'Change Set Succeeded', account: '123456789012' });
+
+// The real syncConnection on the dev server, its activities stubbed: what the workflow decides, in seconds.
+describe('syncConnection with stub activities', function () {
+  this.timeout(60_000);
+
+  it('assumes the role, lists every type, reconciles, and returns the summary', async () => {
+    const calls: string[] = [];
+    await withStubWorker(
+      'wf-flow',
+      {
+        assumeRole: stub((ref: RunRef) => (calls.push('assumeRole'), role(ref.connectionId))),
+        listFirstPages: stub(() => (calls.push('listFirstPages'), listed(3))),
+        reconcile: stub(() => (calls.push('reconcile'), summary(3))),
+        recordSyncFailure: stub(() => void calls.push('recordSyncFailure')),
+      },
+      async ({ client, taskQueue }) => {
+        const result = await client.workflow.execute<typeof syncConnection>('syncConnection', {
+          taskQueue,
+          workflowId: `wf-flow-${taskQueue}`,
+          args: [{ connectionId: 'c1' }],
+        });
+        assert.equal(result.imported, 3);
+        assert.deepEqual(calls, ['assumeRole', 'listFirstPages', 'reconcile']);
+      },
+    );
+  });
+
+  it('ends failed, named for the type that could not be listed, after reconciling the others', async () => {
+    const failure: SyncError = { type: 'CatalogAccessDenied', message: 'The role may not list SaaSProduct' };
+    let recorded = 0;
+    await withStubWorker(
+      'wf-failed-type',
+      {
+        assumeRole: stub((ref: RunRef) => role(ref.connectionId)),
+        listFirstPages: stub(() =>
+          listed(0, { SaaSProduct: { entityType: 'SaaSProduct', status: 'failed', error: failure } }),
+        ),
+        reconcile: stub(() =>
+          summary(0, { failed_types: [{ entity_type: 'SaaSProduct', type: failure.type, message: failure.message }] }),
+        ),
+        recordSyncFailure: stub(() => void (recorded += 1)),
+      },
+      async ({ client, taskQueue }) => {
+        const err = await client.workflow
+          .execute<typeof syncConnection>('syncConnection', {
+            taskQueue,
+            workflowId: `wf-failed-type-${taskQueue}`,
+            args: [{ connectionId: 'c1' }],
+          })
+          .then(
+            () => assert.fail('the sync succeeded'),
+            (e: unknown) => e,
+          );
+        assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure, String(err));
+        assert.equal(err.cause.type, 'CatalogAccessDenied');
+        assert.match(err.cause.message, /SaaSProduct/);
+        // The reconcile recorded the partial outcome on connections.sync; nothing records it twice.
+        assert.equal(recorded, 0);
+      },
+    );
+  });
+
+  it('makes one extra run for a burst of refreshes during listing, after the burst settles', async () => {
+    const listing = gate();
+    let assumed = 0;
+    let listings = 0;
+    await withStubWorker(
+      'wf-settle',
+      {
+        assumeRole: stub((ref: RunRef) => ((assumed += 1), role(ref.connectionId))),
+        listFirstPages: async () => {
+          listings += 1;
+          if (listings === 1) await listing.wait; // the first run lists until the test has sent its burst
+          return listed(1);
+        },
+        reconcile: stub(() => summary(1)),
+        recordSyncFailure: stub(() => undefined),
+      },
+      async ({ client, taskQueue }) => {
+        const workflowId = `wf-settle-${taskQueue}`;
+        const handle = await client.workflow.start<typeof syncConnection>('syncConnection', {
+          taskQueue,
+          workflowId,
+          args: [{ connectionId: 'c1', trigger: { reason: 'Refresh after Change Set Succeeded', eventId: 'event-0' } }],
+        });
+        await eventually('the first run listing', () => listings === 1);
+        for (let i = 1; i <= 10; i += 1) await handle.signal(refreshSignal, refresh(i));
+        listing.open();
+        // The extra run waits for the refreshes to stop; these arrive while it settles and fold into it.
+        await eventually('the extra run', async () => (await handle.describe()).runId !== handle.firstExecutionRunId);
+        for (let i = 11; i <= 13; i += 1) {
+          await handle.signal(refreshSignal, refresh(i));
+          await delay(500);
+        }
+        const result = await client.workflow.getHandle<typeof syncConnection>(workflowId).result();
+        assert.equal(result.trigger, 'Refresh after Change Set Succeeded');
+        assert.equal(assumed, 2, 'one run for the burst, plus the first');
+        assert.equal(listings, 2);
+      },
+    );
+  });
+
+  it("records a cancel as the run's failure and ends cancelled", async () => {
+    const errors: SyncError[] = [];
+    await withStubWorker(
+      'wf-cancel',
+      {
+        assumeRole: stub((ref: RunRef) => role(ref.connectionId)),
+        // Lists until cancelled: the workflow's cancel reaches the local activity through its context.
+        listFirstPages: async () => {
+          await Context.current().cancelled;
+          return listed(0);
+        },
+        reconcile: stub(() => summary(0)),
+        recordSyncFailure: stub((input: RunRef & { error: SyncError }) => void errors.push(input.error)),
+      },
+      async ({ client, taskQueue }) => {
+        const handle = await client.workflow.start<typeof syncConnection>('syncConnection', {
+          taskQueue,
+          workflowId: `wf-cancel-${taskQueue}`,
+          args: [{ connectionId: 'c1' }],
+        });
+        await eventually('listing', async () => (await handle.query(progressQuery)).phase === 'listing');
+        await handle.cancel();
+        const err = await handle.result().then(
+          () => assert.fail('the cancelled sync completed'),
+          (e: unknown) => e,
+        );
+        assert.ok(err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure, String(err));
+        assert.deepEqual(
+          errors.map((e) => e.type),
+          ['Cancelled'],
+        );
+      },
+    );
+  });
+});
