@@ -18,7 +18,7 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { createActivities } from '../activities/index.ts';
+import type { createSyncAllActivities } from '../activities/sync-all.ts';
 import type { ReconcileCounts } from '../domain/reconcile-plan.ts';
 import { FailureType, toSyncError } from '../shared/failures.ts';
 import { CONNECTION_ID } from '../shared/search-attributes.ts';
@@ -39,7 +39,7 @@ import { connectionSyncedSignal, reportToSignal } from './signals.ts';
 import { syncConnection } from './sync-connection.ts';
 import { whenVersioned } from './versioning.ts';
 
-const store = proxyLocalActivities<ReturnType<typeof createActivities>>(storeOptions);
+const store = proxyLocalActivities<ReturnType<typeof createSyncAllActivities>>(storeOptions);
 
 export const DEFAULT_CONCURRENCY = 50;
 export const DEFAULT_BATCH_SIZE = 1_000;
@@ -147,14 +147,14 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
 
   const children = new Map<string, ChildWorkflowHandle<typeof syncConnection>>();
   /** Children of this run handed over to the chain: their report counts, not their result here. */
-  const handedOff = new Set<string>();
+  const handedOverChildren = new Set<string>();
   /**
    * Results that arrived while their child was being handed over. When the hand-over signal then fails
    * (the child had finished), the result is all there will be, so it counts after all.
    */
   const heldResults = new Map<string, () => void>();
-  const settle = (connectionId: string, count: () => void) => {
-    if (handedOff.has(connectionId)) heldResults.set(connectionId, count);
+  const countOutcome = (connectionId: string, count: () => void) => {
+    if (handedOverChildren.has(connectionId)) heldResults.set(connectionId, count);
     else count();
   };
 
@@ -178,7 +178,7 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
       }).finally(() => (starting -= 1));
       children.set(connectionId, child);
       const summary = await child.result();
-      settle(connectionId, () => {
+      countOutcome(connectionId, () => {
         totals.connections.succeeded += 1;
         addCounts(summary);
       });
@@ -197,7 +197,7 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
       const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
       const details = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
       const failure: ConnectionFailure = { connection_id: connectionId, ...toSyncError(cause) };
-      settle(connectionId, () => addFailure(failure, isCounts(details) ? details : null));
+      countOutcome(connectionId, () => addFailure(failure, isCounts(details) ? details : null));
     } finally {
       children.delete(connectionId);
       progress.running -= 1;
@@ -215,19 +215,19 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
     await condition(() => children.size === 0, HAND_OVER_GRACE);
     await Promise.all(
       [...children].map(async ([connectionId, child]) => {
-        handedOff.add(connectionId);
+        handedOverChildren.add(connectionId);
         awaitingReports.add(connectionId);
         try {
           await child.signal(reportToSignal, info.workflowId);
         } catch {
-          handedOff.delete(connectionId);
+          handedOverChildren.delete(connectionId);
           awaitingReports.delete(connectionId);
           heldResults.get(connectionId)?.();
         }
       }),
     );
     progress.handedOver = awaitingReports.size;
-    await condition(() => [...children.keys()].every((id) => handedOff.has(id)));
+    await condition(() => [...children.keys()].every((id) => handedOverChildren.has(id)));
   };
 
   let resumeFrom: ConnectionCursor | null = page.next;
