@@ -21,16 +21,31 @@ export interface InjectedError {
   message?: string;
 }
 
+/**
+ * The faults an account (PATCH accounts/<id>/faults, where null deletes a key) or every account (PUT faults) can be
+ * given.
+ */
 export interface Faults {
   latencyMs?: number;
+  /** 0..1 of calls answered as throttled, spread evenly. */
   throttleRate?: number;
   entityTypeErrors?: Record<string, InjectedError>;
-  /** Per entity id: BatchDescribeEntities lists it under Errors, DescribeEntity answers the error. */
+  /**
+   * Per entity id: BatchDescribeEntities lists it under Errors ({ ErrorCode: code, ErrorMessage: message }),
+   * DescribeEntity answers the restJson1 error `code`.
+   */
   describeErrors?: Record<string, InjectedError>;
   denyAssumeRole?: boolean;
+  /**
+   * For durationMs from when it is set, the operations (default all) answer `status`: 429 throttling, 500 the
+   * service's internal error, 502/503/504 a load balancer's HTML page with no AWS error type.
+   */
   outage?: { durationMs: number; status: number; operations?: string[] };
+  /** The operations (default all) are read and never answered. */
   hang?: { operations?: string[] };
+  /** ListEntities of these types ends on a NextToken back to the first page, so it never ends. */
   loopingTokens?: Record<string, true>;
+  /** Raw entries appended verbatim to the EntitySummaryList of the first ListEntities page of each type. */
   oddSummaries?: Record<string, Array<Record<string, unknown>>>;
 }
 

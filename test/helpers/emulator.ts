@@ -1,58 +1,20 @@
 import assert from 'node:assert/strict';
 
-export interface EmulatorProduct {
-  entityType: string;
-  entityId: string;
-  name: string;
-  visibility: string;
-  lastModified: string;
-  /** Served verbatim as the product's DetailsDocument instead of the generated one. */
-  details?: Record<string, unknown>;
-}
-
-export interface EmulatorAccount {
-  accountId: string;
-  roles: Array<{ name: string; externalId: string | null }>;
-  products?: EmulatorProduct[];
-  generate?: Record<string, number>;
-  faults?: EmulatorFaults;
-}
-
-export interface IssuedCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-}
+// The emulator's own types: one declaration of what its admin API takes and gives.
+export type {
+  AccountSpec as EmulatorAccount,
+  Faults as EmulatorFaults,
+  IssuedCredentials,
+  Product as EmulatorProduct,
+} from '../../emulator/state.ts';
+import type {
+  AccountSpec as EmulatorAccount,
+  Faults as EmulatorFaults,
+  IssuedCredentials,
+  Product as EmulatorProduct,
+} from '../../emulator/state.ts';
 
 export type EmulatorOperation = 'AssumeRole' | 'ListEntities' | 'DescribeEntity' | 'BatchDescribeEntities';
-
-/**
- * The faults an account (PATCH accounts/<id>/faults, where null deletes a key) or every account (PUT faults)
- * can be given.
- */
-export interface EmulatorFaults {
-  latencyMs?: number;
-  /** 0..1 of calls answered as throttled, spread evenly. */
-  throttleRate?: number;
-  entityTypeErrors?: Record<string, { code: string; message?: string }>;
-  /**
-   * Per entity id: BatchDescribeEntities lists it under Errors ({ ErrorCode: code, ErrorMessage: message }),
-   * DescribeEntity answers the restJson1 error `code`.
-   */
-  describeErrors?: Record<string, { code: string; message?: string }>;
-  denyAssumeRole?: boolean;
-  /**
-   * For durationMs from when it is set, the operations (default all) answer `status`: 429 throttling, 500 the
-   * service's internal error, 502/503/504 a load balancer's HTML page with no AWS error type.
-   */
-  outage?: { durationMs: number; status: 429 | 500 | 502 | 503 | 504; operations?: EmulatorOperation[] };
-  /** The operations (default all) are read and never answered. */
-  hang?: { operations?: EmulatorOperation[] };
-  /** ListEntities of these types ends on a NextToken back to the first page, so it never ends. */
-  loopingTokens?: Record<string, true>;
-  /** Raw entries appended verbatim to the EntitySummaryList of the first ListEntities page of each type. */
-  oddSummaries?: Record<string, Array<Record<string, unknown>>>;
-}
 
 type PerOperation = Record<string, number>;
 
