@@ -1,6 +1,6 @@
 // The preview of a sync (previewConnectionSync): the same plan as the reconcile, writing nothing to listings or
 // connections, with the titles a person needs to judge it.
-import { typeOutcomes } from '../domain/type-outcomes.ts';
+import { typeOutcomes } from '../shared/type-outcomes.ts';
 import type { ReconcileInput, SyncPreview } from '../shared/types.ts';
 import type { ActivityContext } from './deps.ts';
 import type { PlanRun } from './reconcile.ts';

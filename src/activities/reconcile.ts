@@ -7,7 +7,7 @@ import { MongoBulkWriteError, MongoError, ObjectId, type AnyBulkWriteOperation, 
 import type { DiscoveredProduct } from '../domain/products.ts';
 import type { AwsDetails } from '../domain/product-details.ts';
 import { planReconcile, type ReconcilePlan } from '../domain/reconcile-plan.ts';
-import { typeOutcomes } from '../domain/type-outcomes.ts';
+import { typeOutcomes } from '../shared/type-outcomes.ts';
 import { failedTypeMessage, FailureType, syncFailure } from '../shared/failures.ts';
 import type { ReconcileInput, SyncSummary } from '../shared/types.ts';
 import { storeFailure, teamRowsQuery, type DocId, type ListingRecord } from '../store/index.ts';

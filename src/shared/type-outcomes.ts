@@ -1,4 +1,4 @@
-import type { FailedType, ListEntitiesResult, SkippedType } from '../shared/types.ts';
+import type { FailedType, ListEntitiesResult, SkippedType } from './types.ts';
 
 /**
  * The types a sync could not list, as its summary and its preview report them: skipped (AWS does not list the type
