@@ -26,6 +26,9 @@ const { values: args } = parseArgs({
     'skip-loop': { type: 'boolean', default: false },
     hung: { type: 'string', default: '0' },
     baseline: { type: 'string' },
+    // ab: the baseline, then this checkout. abba: twice, in both orders, so that whatever the first run leaves
+    // behind on the shared servers (Temporal's growing database) weighs on both sides alike.
+    order: { type: 'string', default: 'ab' },
   },
 });
 const N = Number(args.connections);
@@ -307,10 +310,18 @@ interface SideFigures {
 async function compareWithBaseline(ref: string): Promise<void> {
   const root = process.cwd();
   const base = baselineTree(root, ref);
-  const sides = [
-    { label: `${base.commit} (baseline)`, tree: base.tree, bundle: base.bundle },
-    { label: 'working tree', tree: root, bundle: bundlePath },
-  ];
+  const baseline = { label: `${base.commit} (baseline)`, tree: base.tree, bundle: base.bundle };
+  const working = { label: 'working tree', tree: root, bundle: bundlePath };
+  if (args.order !== 'ab' && args.order !== 'abba') throw new Error('--order takes ab or abba');
+  const sides =
+    args.order === 'abba'
+      ? [
+          { ...baseline, label: `${baseline.label} 1` },
+          { ...working, label: `${working.label} 1` },
+          { ...working, label: `${working.label} 2` },
+          { ...baseline, label: `${baseline.label} 2` },
+        ]
+      : [baseline, working];
   const connection = await Connection.connect(loadConfig().temporal.connection);
   const client = new Client({ connection });
   const results: SideFigures[] = [];
@@ -425,6 +436,18 @@ async function compareWithBaseline(ref: string): Promise<void> {
       ...results.map((r) => (k in r.steps ? r.steps[k]!.toFixed(1) : '-')),
     ]),
   ];
+  if (args.order === 'abba') {
+    const mean = (xs: Array<number | null>) =>
+      xs.every((x) => x !== null) ? `${((xs[0]! + xs[1]!) / 2).toFixed(1)} s` : '-';
+    const [b1, w1, w2, b2] = results.map((r) => r.seconds);
+    table.splice(2, 0, [
+      'mean wall time (baseline / working tree)',
+      mean([b1 ?? null, b2 ?? null]),
+      mean([w1 ?? null, w2 ?? null]),
+      '',
+      '',
+    ]);
+  }
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => (row[c] ?? '').length)));
   console.log(
     `\n${N} connections, ${totalProducts} products (--products ${args.products}), concurrency ${concurrency}, batch ${batchSize}\n` +
