@@ -483,7 +483,7 @@ export async function runCli(
       return EXIT.usage;
     }
     if (err instanceof ConnectionNotFoundError || err instanceof WorkflowNotFoundError) {
-      write(`${(err).message}\n`);
+      write(`${err.message}\n`);
       return EXIT.notFound;
     }
     throw err;
