@@ -30,6 +30,8 @@ export const FailureType = {
   OutcomeUnknown: 'OutcomeUnknown',
   /** The workflow was cancelled by an operator. */
   Cancelled: 'Cancelled',
+  /** A workflow was started with input it cannot take (e.g. no connectionId): fix the caller; nothing was written. */
+  InvalidInput: 'InvalidInput',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -64,6 +66,7 @@ export const FAILURES: Record<FailureType, FailureTraits> = {
   StagingMissing: { retryable: false, raisedBy: 'activity' },
   OutcomeUnknown: { retryable: false, raisedBy: 'workflow' },
   Cancelled: { retryable: false, raisedBy: 'workflow' },
+  InvalidInput: { retryable: false, raisedBy: 'workflow' },
 };
 
 /** The activity failure types no retry can help: every retry policy's nonRetryableErrorTypes. */

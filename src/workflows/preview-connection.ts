@@ -9,9 +9,11 @@ import {
 import type { Activities } from '../activities/index.ts';
 import { FailureType } from '../shared/failures.ts';
 import type { RunRef, SyncConnectionInput, SyncPreview } from '../shared/types.ts';
+import { syncConnectionInputProblems } from '../shared/workflow-inputs.ts';
 import { reconcileOptions, storeOptions } from './activity-options.ts';
 import { assumeRole, listAllTypes } from './discover.ts';
 import { describeFailure, endingFailure, step } from './step-failure.ts';
+import { rejectInvalidInput } from './valid-input.ts';
 import { whenVersioned } from './versioning.ts';
 
 const store = proxyLocalActivities<Activities>(storeOptions);
@@ -21,9 +23,9 @@ const planner = proxyLocalActivities<Activities>(reconcileOptions);
  * What a sync of the connection would do now: the same discover step and plan as SyncConnection, with nothing
  * written to listings or connections. Its own workflow id, so it never collides with a sync.
  */
-export async function previewConnectionSync({
-  connectionId,
-}: Pick<SyncConnectionInput, 'connectionId'>): Promise<SyncPreview> {
+export async function previewConnectionSync(input: Pick<SyncConnectionInput, 'connectionId'>): Promise<SyncPreview> {
+  rejectInvalidInput('previewConnectionSync', syncConnectionInputProblems(input, { preview: true }));
+  const { connectionId } = input;
   const { workflowId, runId } = workflowInfo();
   const ref: RunRef = { connectionId, workflowId, runId };
   try {

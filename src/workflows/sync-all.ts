@@ -22,6 +22,7 @@ import type { createSyncAllActivities } from '../activities/sync-all.ts';
 import type { ReconcileCounts } from '../domain/reconcile-plan.ts';
 import { FailureType, toSyncError } from '../shared/failures.ts';
 import { CONNECTION_ID } from '../shared/search-attributes.ts';
+import { syncAllInputProblems } from '../shared/workflow-inputs.ts';
 import type {
   ConnectionCursor,
   ConnectionFailure,
@@ -37,6 +38,7 @@ import { storeOptions } from './activity-options.ts';
 import { Patch } from './patches.ts';
 import { connectionSyncedSignal, reportToSignal } from './signals.ts';
 import { syncConnection } from './sync-connection.ts';
+import { rejectInvalidInput } from './valid-input.ts';
 import { whenVersioned } from './versioning.ts';
 
 const store = proxyLocalActivities<ReturnType<typeof createSyncAllActivities>>(storeOptions);
@@ -61,6 +63,7 @@ export const syncAllProgressQuery = defineQuery<SyncAllProgress>('progress');
  * their outcome by signal, so one slow connection never holds up the ones behind it.
  */
 export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> {
+  rejectInvalidInput('syncAll', syncAllInputProblems(input));
   const info = workflowInfo();
   const chainId = `${info.workflowId}/${info.firstExecutionRunId}`;
   const startedAt = input.chainStartedAt ?? new Date().toISOString();

@@ -18,6 +18,7 @@ import { refreshReason } from '../domain/catalog-event.ts';
 import { ENTITY_TYPES } from '../domain/entity-types.ts';
 import { failedTypeMessage, FailureType } from '../shared/failures.ts';
 import { AWS_ACCOUNT_ID, CONNECTION_ID, SYNC_OUTCOME, TEAM_ID } from '../shared/search-attributes.ts';
+import { syncConnectionInputProblems } from '../shared/workflow-inputs.ts';
 import type {
   ConnectionReport,
   FailedType,
@@ -32,6 +33,7 @@ import { assumeRole, listAllTypes } from './discover.ts';
 import { Refreshes } from './refresh.ts';
 import { countsOf, describeSummary } from './run-details.ts';
 import { describeFailure, endingFailure, step } from './step-failure.ts';
+import { rejectInvalidInput } from './valid-input.ts';
 import { whenVersioned } from './versioning.ts';
 
 const store = proxyLocalActivities<Activities>(storeOptions);
@@ -44,7 +46,9 @@ export const progressQuery = defineQuery<SyncConnectionProgress>('progress');
  * role, list every entity type) → reconcile into MongoDB → report the outcome → run once more if a refresh arrived
  * while listing. A failure is recorded on connections.sync and named for its cause.
  */
-export async function syncConnection({ connectionId, trigger, reportTo }: SyncConnectionInput): Promise<SyncSummary> {
+export async function syncConnection(input: SyncConnectionInput): Promise<SyncSummary> {
+  rejectInvalidInput('syncConnection', syncConnectionInputProblems(input));
+  const { connectionId, trigger, reportTo } = input;
   const { workflowId, runId } = workflowInfo();
   const ref: RunRef = { connectionId, workflowId, runId };
   const progress: SyncConnectionProgress = {

@@ -146,3 +146,47 @@ describe('syncConnection with stub activities', function () {
     );
   });
 });
+
+// A start from any caller (HTTP API, CLI, another SDK) with input the workflow cannot take.
+describe('malformed starts', function () {
+  this.timeout(60_000);
+
+  it('fail at once, named InvalidInput, having done nothing', async () => {
+    let called = 0;
+    const count = stub(() => {
+      called += 1;
+      throw new Error('no activity may run');
+    });
+    await withStubWorker(
+      'wf-invalid',
+      { assumeRole: count, listFirstPages: count, listConnectionsPage: count, recordSyncRun: count },
+      async ({ client, taskQueue }) => {
+        const starts: Array<[string, unknown[]]> = [
+          ['syncConnection', [{}]],
+          ['syncConnection', [{ connectionId: 42 }]],
+          ['syncConnection', []],
+          ['previewConnectionSync', [{ connection_id: 'c1' }]],
+          ['syncAll', [{ batchSize: 'lots' }]],
+        ];
+        for (const [i, [type, args]] of starts.entries()) {
+          const handle = await client.workflow.start(type, {
+            taskQueue,
+            workflowId: `wf-invalid-${i}-${taskQueue}`,
+            args,
+          });
+          const err = await handle.result().then(
+            () => assert.fail(`${type} took ${JSON.stringify(args)}`),
+            (e: unknown) => e,
+          );
+          assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure, String(err));
+          assert.equal(err.cause.type, 'InvalidInput', err.cause.message);
+          assert.match(err.cause.message, new RegExp(`^${type} was started with input it cannot take: `));
+          // Started, its one workflow task, failed: no retry loop.
+          const { historyLength } = await handle.describe();
+          assert.ok(historyLength <= 5, `${type}: ${historyLength} events`);
+        }
+        assert.equal(called, 0);
+      },
+    );
+  });
+});
