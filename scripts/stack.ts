@@ -423,7 +423,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const uiPort = await pickPort(source, 'TEMPORAL_UI_PORT', local ? 8233 : null);
       const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort)];
       // Left to itself the dev server derives its HTTP API port from the frontend's and fails when that is taken.
-      args.push('--http-port', String(await freePort()));
+      const httpPort = await freePort();
+      args.push('--http-port', String(httpPort));
+      // Temporal's HTTP API, as app code in another language calls it (README, "For app developers").
+      env.TEMPORAL_HTTP_URL = `http://127.0.0.1:${httpPort}`;
       args.push('--namespace', 'default', '--log-level', 'warn');
       for (const key of SEARCH_ATTRIBUTES) {
         args.push('--search-attribute', `${key.name}=${CLI_SEARCH_ATTRIBUTE_TYPES[key.type] ?? key.type}`);

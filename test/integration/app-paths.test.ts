@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import type { SyncSummary } from '../../src/shared/types.ts';
+import { syncConnectionWorkflowId } from '../../src/shared/workflow-ids.ts';
+import { seedConnection } from '../helpers/fixtures.ts';
+import {
+  isolatedDb,
+  openStack,
+  uniqueTaskQueue,
+  withWorker,
+  type IsolatedDb,
+  type TestStack,
+} from '../helpers/stack.ts';
+import { makeProducts } from '../helpers/emulator.ts';
+
+const run = promisify(execFile);
+
+/** Temporal's HTTP API as an app in any language calls it: plain JSON, payloads in their shorthand JSON form. */
+async function http(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, any>> {
+  const base = process.env.TEMPORAL_HTTP_URL;
+  assert.ok(base, 'TEMPORAL_HTTP_URL: run through scripts/test.sh');
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text) as Record<string, any>;
+}
+
+/** Long-polls the run's close event over HTTP, as an app waiting for the outcome would. */
+async function closeEvent(workflowId: string): Promise<Record<string, any>> {
+  for (;;) {
+    const page = await http(
+      'GET',
+      `/api/v1/namespaces/default/workflows/${encodeURIComponent(workflowId)}/history?waitNewEvent=true&historyEventFilterType=HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT`,
+    );
+    const event = (page.history?.events as Array<Record<string, any>> | undefined)?.[0];
+    if (event) return event;
+  }
+}
+
+const counts = (s: Pick<SyncSummary, 'total_aws' | 'imported' | 'matched'>) => [s.total_aws, s.imported, s.matched];
+
+// The integration contract from outside TypeScript (README, "For app developers"): the same sync started through
+// Temporal's HTTP API and through the temporal CLI, run by the TypeScript worker, read back the same way.
+describe('starting a sync from outside TypeScript', function () {
+  this.timeout(180_000);
+  let stack: TestStack;
+  let iso: IsolatedDb;
+  const tq = uniqueTaskQueue('app-paths');
+  before(async () => {
+    stack = await openStack();
+    iso = await isolatedDb(stack, 'app_paths');
+  });
+  after(async () => {
+    await iso?.close();
+    await stack?.close();
+  });
+
+  it("over Temporal's HTTP API: start with plain JSON, long-poll the result, a malformed start named", async () => {
+    const c = await seedConnection(iso.db, { products: (a) => makeProducts(a, 'SaaSProduct', 4) });
+    await withWorker(
+      tq,
+      async () => {
+        const workflowId = syncConnectionWorkflowId(c.connectionId);
+        await http('POST', `/api/v1/namespaces/default/workflows/${encodeURIComponent(workflowId)}`, {
+          workflowType: { name: 'syncConnection' },
+          taskQueue: { name: tq },
+          input: [{ connectionId: c.connectionId }],
+          requestId: randomUUID(),
+        });
+        const closed = await closeEvent(workflowId);
+        const result = closed.workflowExecutionCompletedEventAttributes?.result?.[0] as SyncSummary | undefined;
+        assert.ok(result, JSON.stringify(closed).slice(0, 500));
+        assert.deepEqual(counts(result), [4, 4, 0]);
+        assert.equal(await iso.db.collection('listings').countDocuments({ team_id: c.teamId }), 4);
+
+        // A refresh as an event would ask for it, by signal-with-start: the running or a new run syncs again.
+        await http(
+          'POST',
+          `/api/v1/namespaces/default/workflows/${encodeURIComponent(workflowId)}/signal-with-start/refresh`,
+          {
+            workflowType: { name: 'syncConnection' },
+            taskQueue: { name: tq },
+            input: [{ connectionId: c.connectionId }],
+            signalInput: [{ eventId: 'http-test', detailType: 'Change Set Succeeded', account: c.accountId }],
+            requestId: randomUUID(),
+          },
+        );
+        const again = (await closeEvent(workflowId)).workflowExecutionCompletedEventAttributes?.result?.[0];
+        assert.deepEqual(counts(again as SyncSummary), [4, 0, 4]);
+
+        const badId = `${workflowId}-malformed`;
+        await http('POST', `/api/v1/namespaces/default/workflows/${encodeURIComponent(badId)}`, {
+          workflowType: { name: 'syncConnection' },
+          taskQueue: { name: tq },
+          input: [{ connection_id: c.connectionId }],
+          requestId: randomUUID(),
+        });
+        const failed = (await closeEvent(badId)).workflowExecutionFailedEventAttributes?.failure;
+        assert.equal(failed?.applicationFailureInfo?.type, 'InvalidInput', JSON.stringify(failed));
+        assert.match(String(failed?.message), /connectionId must be a non-empty string, not missing/);
+      },
+      { env: { MONGODB_URI: iso.uri } },
+    );
+  });
+
+  it('with the temporal CLI: workflow start, then workflow result as JSON', async () => {
+    const cliPath = process.env.TEMPORAL_CLI_PATH;
+    assert.ok(cliPath, 'TEMPORAL_CLI_PATH: run through scripts/test.sh');
+    const c = await seedConnection(iso.db, { products: (a) => makeProducts(a, 'AmiProduct', 3) });
+    const workflowId = syncConnectionWorkflowId(c.connectionId);
+    const common = ['--address', process.env.TEMPORAL_ADDRESS!, '--namespace', 'default'];
+    await withWorker(
+      tq,
+      async () => {
+        await run(cliPath, [
+          'workflow',
+          'start',
+          ...common,
+          '--task-queue',
+          tq,
+          '--type',
+          'syncConnection',
+          '--workflow-id',
+          workflowId,
+          '--input',
+          JSON.stringify({ connectionId: c.connectionId }),
+        ]);
+        const { stdout } = await run(cliPath, [
+          'workflow',
+          'result',
+          ...common,
+          '--workflow-id',
+          workflowId,
+          '-o',
+          'json',
+        ]);
+        const out = JSON.parse(stdout) as { status?: string; result?: SyncSummary };
+        assert.equal(out.status, 'COMPLETED', stdout);
+        assert.deepEqual(counts(out.result!), [3, 3, 0]);
+      },
+      { env: { MONGODB_URI: iso.uri } },
+    );
+  });
+});
