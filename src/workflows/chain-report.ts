@@ -25,7 +25,7 @@ export class ChainReport {
    * run. A chain that is gone is not the sync's failure.
    */
   async send(report: ConnectionReport, extraRunFollows: boolean): Promise<void> {
-    if (!this.chain || (report.outcome === 'succeeded' && extraRunFollows)) return;
+    if (!this.chain || extraRunFollows) return;
     try {
       await getExternalWorkflowHandle(this.chain).signal(connectionSyncedSignal, report);
     } catch (err) {

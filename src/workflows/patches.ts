@@ -12,4 +12,10 @@ export const Patch = {
    * failing its workflow task on every attempt with an unhandled rejection while children were running.
    */
   SyncAllCancelCleanly: 'sync-all-cancel-cleanly',
+  /**
+   * Added after 43cac44: a syncConnection run that ends failed while a refresh (a Catalog event, or the app's
+   * connect) asked for an extra run makes that run instead of dropping it, so a fix the seller made meanwhile shows
+   * within one sync. Patched because runs of unversioned builds (cd79e9e) may move onto this one.
+   */
+  ExtraRunAfterFailure: 'extra-run-after-failure',
 } as const;

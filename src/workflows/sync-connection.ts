@@ -5,6 +5,7 @@ import {
   defineQuery,
   isCancellation,
   log,
+  patched,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -22,6 +23,7 @@ import { syncConnectionInputProblems } from '../shared/workflow-inputs.ts';
 import type {
   ConnectionReport,
   FailedType,
+  RefreshRequest,
   RunRef,
   SyncConnectionInput,
   SyncConnectionProgress,
@@ -31,6 +33,7 @@ import { reconcileOptions, storeOptions } from './activity-options.ts';
 import { ChainReport } from './chain-report.ts';
 import { assumeRole, listAllTypes } from './discover.ts';
 import { Refreshes } from './refresh.ts';
+import { Patch } from './patches.ts';
 import { countsOf, describeSummary } from './run-details.ts';
 import { describeFailure, endingFailure, step } from './step-failure.ts';
 import { rejectInvalidInput } from './valid-input.ts';
@@ -129,17 +132,18 @@ export async function syncConnection(input: SyncConnectionInput): Promise<SyncSu
     const error = describeFailure(err, 'Error');
     progress.phase = 'failed';
     progress.error = error;
+    const extra = isCancellation(err) ? null : extraRunAfterFailure();
     // Record the failure even when an operator cancelled the run: the app shows connections.sync.
     await CancellationScope.nonCancellable(async () => {
       await store.recordSyncFailure({ ...ref, error });
-      await finish(`Connection **${connectionId}** failed: **${error.type}**: ${error.message}`, {
-        connectionId,
-        outcome: 'failed',
-        failure: { connection_id: connectionId, ...error },
-        counts: null,
-      });
+      await finish(
+        `Connection **${connectionId}** failed: **${error.type}**: ${error.message}`,
+        { connectionId, outcome: 'failed', failure: { connection_id: connectionId, ...error }, counts: null },
+        extra !== null,
+      );
     });
     if (isCancellation(err)) throw err;
+    if (extra) await runOnceMore(extra);
     // Raised under the cause's name so the UI and a parent SyncAll show the cause, not "activity failed".
     throw endingFailure(err, error);
   }
@@ -150,12 +154,18 @@ export async function syncConnection(input: SyncConnectionInput): Promise<SyncSu
     const error = { type: failedType.type, message: failedTypeMessage(failedType) };
     progress.phase = 'failed';
     progress.error = error;
-    await finish(describeSummary(connectionId, accountId, summary, error), {
-      connectionId,
-      outcome: 'failed',
-      failure: { connection_id: connectionId, ...error },
-      counts: countsOf(summary),
-    });
+    const extra = extraRunAfterFailure();
+    await finish(
+      describeSummary(connectionId, accountId, summary, error),
+      {
+        connectionId,
+        outcome: 'failed',
+        failure: { connection_id: connectionId, ...error },
+        counts: countsOf(summary),
+      },
+      extra !== null,
+    );
+    if (extra) await runOnceMore(extra);
     throw ApplicationFailure.create({ ...error, nonRetryable: true, details: [countsOf(summary)] });
   }
 
@@ -175,19 +185,31 @@ export async function syncConnection(input: SyncConnectionInput): Promise<SyncSu
   );
   // A refresh can still land while the report is sent; it gets its run too, which then reports to nobody.
   const next = extra ?? refreshes.extraRun();
-  if (next) {
+  if (next) await runOnceMore(next, extra ? chain.passedOn() : null);
+  return result;
+
+  /**
+   * The extra run a refresh asked for, when this run failed: the failure may be what the seller has just fixed
+   * (the app's connect is a refresh too). Old builds dropped it (patches.ts).
+   */
+  function extraRunAfterFailure(): RefreshRequest | null {
+    const extra = refreshes.extraRun();
+    return extra && patched(Patch.ExtraRunAfterFailure) ? extra : null;
+  }
+
+  /** Continues as new for the extra run a refresh asked for; it reports to the chain in this run's place. */
+  async function runOnceMore(next: RefreshRequest, reportTo = chain.passedOn()): Promise<never> {
     log.info('A refresh arrived while this run was listing; syncing once more', {
       connectionId,
       eventId: next.eventId,
       detailType: next.detailType,
     });
-    await continueAsNew<typeof syncConnection>({
+    return continueAsNew<typeof syncConnection>({
       connectionId,
       trigger: { reason: refreshReason(next.detailType), eventId: next.eventId, afterRun: true },
-      reportTo: extra ? chain.passedOn() : null,
+      reportTo,
     });
   }
-  return result;
 }
 
 // A sync finishes on the build it started on, and so does a refresh's extra run (continue-as-new keeps the version).

@@ -111,6 +111,54 @@ describe('syncConnection with stub activities', function () {
     );
   });
 
+  it('makes the extra run a refresh asked for even when the run ends failed, and that run reports the outcome', async () => {
+    const listing = gate();
+    let fixed = false;
+    let patientCalls = 0;
+    let assumed = 0;
+    const unavailable: SyncError = { type: 'CatalogUnavailable', message: 'ListEntities SaaSProduct failed: 503' };
+    await withStubWorker(
+      'wf-fixed',
+      {
+        assumeRole: stub((ref: RunRef) => ((assumed += 1), role(ref.connectionId))),
+        // Until the seller fixes the role, SaaSProduct goes to the patient path, where AWS finally denies it.
+        listFirstPages: stub(() =>
+          fixed
+            ? listed(2)
+            : listed(0, { SaaSProduct: { entityType: 'SaaSProduct', status: 'interrupted', error: unavailable } }),
+        ),
+        listEntities: async () => {
+          patientCalls += 1;
+          await listing.wait;
+          throw ApplicationFailure.create({ type: 'CatalogAccessDenied', nonRetryable: true, message: 'denied' });
+        },
+        reconcile: stub((input: { lists: Array<{ status: string; entityType: string; error?: SyncError }> }) => {
+          const failed = input.lists.flatMap((l) =>
+            l.status === 'failed' && l.error ? [{ entity_type: 'SaaSProduct' as const, ...l.error }] : [],
+          );
+          return failed.length > 0 ? summary(0, { failed_types: failed }) : summary(2);
+        }),
+        recordSyncFailure: stub(() => undefined),
+      },
+      async ({ client, taskQueue }) => {
+        const handle = await client.workflow.start<typeof syncConnection>('syncConnection', {
+          taskQueue,
+          workflowId: `wf-fixed-${taskQueue}`,
+          args: [{ connectionId: 'c1' }],
+        });
+        await eventually('the patient listing', () => patientCalls === 1);
+        // The seller fixes the role and the app connects again (a refresh), while the run still lists.
+        fixed = true;
+        await handle.signal(refreshSignal, { eventId: 'connect-1', detailType: 'Connect', account: '123456789012' });
+        listing.open();
+        const result = await client.workflow.getHandle<typeof syncConnection>(handle.workflowId).result();
+        assert.equal(result.imported, 2);
+        assert.equal(result.trigger, 'Refresh after Connect');
+        assert.equal(assumed, 2, 'the failed run, then one extra run');
+      },
+    );
+  });
+
   it("records a cancel as the run's failure and ends cancelled", async () => {
     const errors: SyncError[] = [];
     await withStubWorker(
