@@ -1,4 +1,5 @@
 import { Client, Connection, WorkflowIdConflictPolicy, type WorkflowHandle } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { collections, firstForConnection } from '../store/index.ts';
 import { ConfigError, type Config } from '../config.ts';
@@ -83,6 +84,20 @@ export class ListingSyncClient {
   }
 
   /**
+   * "Sync now with what I just saved", for the app's connect and reconnect: a refresh (below) named Connect. No sync
+   * running: starts one. A sync running that has not yet listed reads the connection as saved now; one that has
+   * runs once more when it ends, whether it succeeded or failed, so a role the seller just fixed shows within one
+   * sync. (startConnectionSync instead joins a running sync as it is.)
+   */
+  async connectConnection(connectionId: string): Promise<RefreshStart> {
+    return this.requestRefresh(connectionId, {
+      eventId: `connect-${randomUUID()}`,
+      detailType: 'Connect',
+      account: '',
+    });
+  }
+
+  /**
    * Asks for a sync because something changed in AWS. No sync running: starts one (its summary in the UI says
    * why). A sync running: signals it, and it syncs once more when it ends if it had already begun listing.
    * Signal-with-start is one atomic call, so two callers at once never start two runs.
@@ -90,6 +105,9 @@ export class ListingSyncClient {
   async requestRefresh(connectionId: string, request: RefreshRequest): Promise<RefreshStart> {
     const workflowId = syncConnectionWorkflowId(connectionId);
     const reason = refreshReason(request.detailType);
+    const source = request.account
+      ? `AWS account ${request.account}, connection ${connectionId}`
+      : `connection ${connectionId}`;
     const handle = await this.client.workflow.signalWithStart<typeof syncConnection, [RefreshRequest]>(
       'syncConnection',
       {
@@ -99,7 +117,7 @@ export class ListingSyncClient {
         signal: refreshSignal,
         signalArgs: [request],
         typedSearchAttributes: [{ key: CONNECTION_ID, value: connectionId }],
-        staticSummary: `${reason} (AWS account ${request.account}, connection ${connectionId})`,
+        staticSummary: `${reason} (${source})`,
       },
     );
     return { workflowId, runId: handle.signaledRunId };

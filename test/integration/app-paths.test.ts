@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import { ListingSyncClient } from '../../src/client/index.ts';
 import type { SyncSummary } from '../../src/shared/types.ts';
 import { syncConnectionWorkflowId } from '../../src/shared/workflow-ids.ts';
 import { seedConnection } from '../helpers/fixtures.ts';
@@ -104,6 +105,38 @@ describe('starting a sync from outside TypeScript', function () {
         const failed = (await closeEvent(badId)).workflowExecutionFailedEventAttributes?.failure;
         assert.equal(failed?.applicationFailureInfo?.type, 'InvalidInput', JSON.stringify(failed));
         assert.match(String(failed?.message), /connectionId must be a non-empty string, not missing/);
+      },
+      { env: { MONGODB_URI: iso.uri } },
+    );
+  });
+
+  it('connect after the seller fixed the role: the next run reads the connection as saved now', async () => {
+    const c = await seedConnection(iso.db, { connection: { external_id: 'not-the-one-in-the-trust-policy' } });
+    await withWorker(
+      tq,
+      async () => {
+        const app = ListingSyncClient.fromClient(stack.client, tq);
+        const first = await app.connectConnection(c.connectionId);
+        const failed = await stack.client.workflow
+          .getHandle(first.workflowId)
+          .result()
+          .then(
+            () => assert.fail('the sync with the wrong external ID succeeded'),
+            (e: unknown) => e,
+          );
+        assert.match(String((failed as Error & { cause?: Error }).cause?.message), /AWS denied AssumeRole/);
+        // The seller fixes the trust policy's external ID in the app, which saves it and connects again.
+        await iso.db
+          .collection('connections')
+          .updateOne({ _id: c.connectionId as never }, { $set: { external_id: c.externalId } });
+        const started = Date.now();
+        const again = await app.connectConnection(c.connectionId);
+        const summary = (await stack.client.workflow.getHandle(again.workflowId).result()) as SyncSummary;
+        assert.equal(summary.imported, 3);
+        assert.equal(summary.trigger, 'Refresh after Connect');
+        const connection = await iso.db.collection('connections').findOne({ _id: c.connectionId as never });
+        assert.equal(connection?.sync?.status, 'succeeded');
+        console.log(`      reconnect → succeeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       },
       { env: { MONGODB_URI: iso.uri } },
     );
