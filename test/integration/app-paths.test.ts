@@ -142,6 +142,29 @@ describe('starting a sync from outside TypeScript', function () {
     );
   });
 
+  it('with the Go SDK: examples/go-connect connects, waits for the result and prints the summary', async function () {
+    this.timeout(300_000);
+    // Built like the stack's other Go tools; the module cache makes a second build take a second or two.
+    const binary = new URL('../../.tools/bin/go-connect', import.meta.url).pathname;
+    const source = new URL('../../examples/go-connect/', import.meta.url).pathname;
+    await run('go', ['build', '-o', binary, '.'], { cwd: source, env: process.env });
+    const c = await seedConnection(iso.db, { products: (a) => makeProducts(a, 'ContainerProduct', 5) });
+    await withWorker(
+      tq,
+      async () => {
+        const { stdout } = await run(binary, [c.connectionId], { env: { ...process.env, TEMPORAL_TASK_QUEUE: tq } });
+        const fromGo = JSON.parse(stdout) as SyncSummary;
+        assert.deepEqual(counts(fromGo), [5, 5, 0]);
+        assert.equal(fromGo.trigger, 'Refresh after Connect');
+        // The same run's result as the TypeScript client reads it.
+        const fromTs = await stack.client.workflow.getHandle(syncConnectionWorkflowId(c.connectionId)).result();
+        assert.deepEqual(fromGo, fromTs);
+        assert.equal(await iso.db.collection('listings').countDocuments({ team_id: c.teamId }), 5);
+      },
+      { env: { MONGODB_URI: iso.uri } },
+    );
+  });
+
   it('with the temporal CLI: workflow start, then workflow result as JSON', async () => {
     const cliPath = process.env.TEMPORAL_CLI_PATH;
     assert.ok(cliPath, 'TEMPORAL_CLI_PATH: run through scripts/test.sh');
