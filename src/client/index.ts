@@ -1,4 +1,10 @@
-import { Client, Connection, WorkflowIdConflictPolicy, type WorkflowHandle } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowIdConflictPolicy,
+  WorkflowNotFoundError,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { collections, firstForConnection } from '../store/index.ts';
@@ -95,6 +101,25 @@ export class ListingSyncClient {
       detailType: 'Connect',
       account: '',
     });
+  }
+
+  /**
+   * The seller disconnected: the app first marks the connection `disabled: true` (SyncAll and Catalog events then
+   * skip it), then calls this, which cancels the connection's sync if one runs. A cancelled sync stops at its next
+   * step, records `Cancelled` on connections.sync and leaves every listing as it is (they are the seller's). False
+   * when no sync was running. Reconnecting is clearing `disabled` and connectConnection.
+   */
+  async disconnectConnection(connectionId: string): Promise<boolean> {
+    const handle = this.client.workflow.getHandle(syncConnectionWorkflowId(connectionId));
+    try {
+      const { status } = await handle.describe();
+      if (status.name !== 'RUNNING') return false;
+      await handle.cancel();
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
   }
 
   /**

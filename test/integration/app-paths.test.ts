@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { ListingSyncClient } from '../../src/client/index.ts';
 import type { SyncSummary } from '../../src/shared/types.ts';
 import { syncConnectionWorkflowId } from '../../src/shared/workflow-ids.ts';
+import { progressQuery, type syncAll, type syncConnection } from '../../src/workflows/index.ts';
 import { seedConnection } from '../helpers/fixtures.ts';
 import {
   isolatedDb,
@@ -14,7 +16,8 @@ import {
   type IsolatedDb,
   type TestStack,
 } from '../helpers/stack.ts';
-import { makeProducts } from '../helpers/emulator.ts';
+import { emulator, makeProducts } from '../helpers/emulator.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const run = promisify(execFile);
 
@@ -137,6 +140,72 @@ describe('starting a sync from outside TypeScript', function () {
         const connection = await iso.db.collection('connections').findOne({ _id: c.connectionId as never });
         assert.equal(connection?.sync?.status, 'succeeded');
         console.log(`      reconnect → succeeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      },
+      { env: { MONGODB_URI: iso.uri } },
+    );
+  });
+
+  it('disconnect: the running sync stops and records Cancelled, listings stay, SyncAll skips it; reconnect syncs', async () => {
+    const c = await seedConnection(iso.db, {
+      products: (a) => makeProducts(a, 'SaaSProduct', 3),
+      faults: { latencyMs: 1_000 },
+    });
+    const rows = () => iso.db.collection('listings').countDocuments({ team_id: c.teamId });
+    const workflowId = syncConnectionWorkflowId(c.connectionId);
+    const runsOfSync = async () => {
+      let n = 0;
+      for await (const _ of stack.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) n += 1;
+      return n;
+    };
+    await withWorker(
+      tq,
+      async () => {
+        const app = ListingSyncClient.fromClient(stack.client, tq);
+        await stack.client.workflow.getHandle(workflowId, (await app.connectConnection(c.connectionId)).runId).result();
+        assert.equal(await rows(), 3);
+
+        // AWS now lists 120 products (past the fast path's two pages); the seller disconnects while the sync lists
+        // them on the patient path (a regular activity: the cancel reaches it at once, and so does a query).
+        await emulator.setProducts(c.accountId, makeProducts(c.accountId, 'SaaSProduct', 120));
+        const { runId } = await app.connectConnection(c.connectionId);
+        const handle = stack.client.workflow.getHandle<typeof syncConnection>(workflowId, runId);
+        await eventually(
+          'the patient listing',
+          async () => (await handle.query(progressQuery)).phase === 'listing',
+          60_000,
+        );
+        await iso.db
+          .collection('connections')
+          .updateOne({ _id: c.connectionId as never }, { $set: { disabled: true } });
+        assert.equal(await app.disconnectConnection(c.connectionId), true);
+        const ended = await handle.result().then(
+          () => assert.fail('the disconnected sync completed'),
+          (e: unknown) => e,
+        );
+        assert.ok(ended instanceof WorkflowFailedError && ended.cause instanceof CancelledFailure, String(ended));
+        const connection = await iso.db.collection('connections').findOne({ _id: c.connectionId as never });
+        assert.equal(connection?.sync?.status, 'failed');
+        assert.equal(connection?.sync?.error?.type, 'Cancelled');
+        assert.equal(await rows(), 3, 'no row written after the disconnect, none deleted');
+        assert.equal(await app.disconnectConnection(c.connectionId), false, 'nothing left to cancel');
+
+        // SyncAll leaves a disabled connection alone.
+        const before = await runsOfSync();
+        await stack.client.workflow.execute<typeof syncAll>('syncAll', {
+          taskQueue: tq,
+          workflowId: `sync-all-${tq}`,
+          args: [{ concurrency: 5, batchSize: 100 }],
+        });
+        assert.equal(await runsOfSync(), before);
+
+        // Reconnect: the app clears disabled and connects; the sync picks up where AWS is now.
+        await iso.db
+          .collection('connections')
+          .updateOne({ _id: c.connectionId as never }, { $unset: { disabled: '' } });
+        const again = await app.connectConnection(c.connectionId);
+        const summary = (await stack.client.workflow.getHandle(workflowId, again.runId).result()) as SyncSummary;
+        assert.deepEqual(counts(summary), [120, 117, 3]);
+        assert.equal(await rows(), 120);
       },
       { env: { MONGODB_URI: iso.uri } },
     );
