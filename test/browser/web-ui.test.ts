@@ -80,6 +80,10 @@ describe('operators in the Temporal Web UI (headless Chromium)', function () {
 
   it('shows a denied role as AssumeRoleDenied with the message to act on', async () => {
     await openRunFromSearch(denied.connectionId);
+    // The Result panel renders only the lines in view; the failure's type is at its end, below the message.
+    const result = page.locator('.cm-scroller').filter({ hasText: 'workflowExecutionFailedEventAttributes' });
+    await result.waitFor({ timeout: 30_000 });
+    await result.evaluate((el) => el.scrollTo(0, el.scrollHeight));
     await page.getByText('AssumeRoleDenied').first().waitFor({ timeout: 30_000 });
     const text = await page.locator('body').innerText();
     assert.match(text, /AWS denied AssumeRole on arn:aws:iam::\d{12}:role\/ListingSyncReadOnly/);
