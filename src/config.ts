@@ -1,6 +1,7 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE } from './shared/types.ts';
+import { SYNC_ALL_DEFAULTS } from './shared/sync-all-defaults.ts';
 
 /** The Worker Deployment every listing-sync worker belongs to unless TEMPORAL_DEPLOYMENT_NAME says otherwise. */
 export const DEFAULT_DEPLOYMENT_NAME = 'listing-sync';
@@ -211,8 +212,8 @@ export function loadConfig(env: Env = process.env): Config {
       ),
     },
     syncAll: {
-      concurrency: int('SYNC_ALL_CONCURRENCY', 50, 1, 1_000),
-      batchSize: int('SYNC_ALL_BATCH_SIZE', 1_000, 10, 2_000),
+      concurrency: int('SYNC_ALL_CONCURRENCY', SYNC_ALL_DEFAULTS.concurrency, 1, 1_000),
+      batchSize: int('SYNC_ALL_BATCH_SIZE', SYNC_ALL_DEFAULTS.batchSize, 10, 2_000),
     },
   };
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -22,6 +22,7 @@ import type { createSyncAllActivities } from '../activities/sync-all.ts';
 import type { ReconcileCounts } from '../domain/reconcile-plan.ts';
 import { FailureType, toSyncError } from '../shared/failures.ts';
 import { CONNECTION_ID } from '../shared/search-attributes.ts';
+import { SYNC_ALL_DEFAULTS } from '../shared/sync-all-defaults.ts';
 import { syncAllInputProblems } from '../shared/workflow-inputs.ts';
 import type {
   ConnectionCursor,
@@ -43,8 +44,6 @@ import { whenVersioned } from './versioning.ts';
 
 const store = proxyLocalActivities<ReturnType<typeof createSyncAllActivities>>(storeOptions);
 
-export const DEFAULT_CONCURRENCY = 50;
-export const DEFAULT_BATCH_SIZE = 1_000;
 const MAX_FAILURES_KEPT = 100;
 /** Each run stays well under Temporal's 10,240-event warning; a child costs up to ~6 parent events. */
 const HISTORY_BUDGET = 9_000;
@@ -67,8 +66,8 @@ export async function syncAll(input: SyncAllInput = {}): Promise<SyncAllResult> 
   const info = workflowInfo();
   const chainId = `${info.workflowId}/${info.firstExecutionRunId}`;
   const startedAt = input.chainStartedAt ?? new Date().toISOString();
-  const concurrency = input.concurrency ?? DEFAULT_CONCURRENCY;
-  const batchSize = input.batchSize ?? DEFAULT_BATCH_SIZE;
+  const concurrency = input.concurrency ?? SYNC_ALL_DEFAULTS.concurrency;
+  const batchSize = input.batchSize ?? SYNC_ALL_DEFAULTS.batchSize;
   const reportDeadline = input.reportDeadline ?? REPORT_DEADLINE;
   const run = (input.runsInChain ?? 0) + 1;
   const totals: SyncAllTotals = input.totals ?? {
