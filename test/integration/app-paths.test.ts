@@ -268,6 +268,17 @@ describe('starting a sync from outside TypeScript', function () {
         const out = JSON.parse(stdout) as { status?: string; result?: SyncSummary };
         assert.equal(out.status, 'COMPLETED', stdout);
         assert.deepEqual(counts(out.result!), [3, 3, 0]);
+
+        // A malformed start from the CLI (a number for connectionId) fails at once, named.
+        const badId = `${workflowId}-malformed`;
+        const start = ['workflow', 'start', ...common, '--task-queue', tq, '--type', 'syncConnection'];
+        await run(cliPath, [...start, '--workflow-id', badId, '--input', '{"connectionId": 42}']);
+        const bad = await run(cliPath, ['workflow', 'result', ...common, '--workflow-id', badId, '-o', 'json']).then(
+          (r) => r.stdout,
+          (e: { stdout?: string }) => e.stdout ?? '',
+        );
+        assert.match(bad, /InvalidInput/, bad);
+        assert.match(bad, /connectionId must be a non-empty string, not 42/, bad);
       },
       { env: { MONGODB_URI: iso.uri } },
     );
