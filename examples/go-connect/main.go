@@ -2,7 +2,9 @@
 // `refresh` signal named Connect (docs/app-contract.md), then it waits for the sync's result and prints the summary
 // as JSON. A failed sync prints its failure type and message and exits 1.
 //
-//	go-connect <connectionId>   (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE from the environment)
+//	go-connect <connectionId> [input-json]   (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE from the environment)
+//
+// With input-json, that JSON is sent as the workflow's input instead (to see how a malformed start is answered).
 package main
 
 import (
@@ -27,8 +29,8 @@ func env(name, fallback string) string {
 }
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: go-connect <connectionId>")
+	if len(os.Args) != 2 && len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: go-connect <connectionId> [input-json]")
 		os.Exit(2)
 	}
 	connectionID := os.Args[1]
@@ -49,9 +51,17 @@ func main() {
 	eventID := fmt.Sprintf("connect-go-%d", time.Now().UnixNano())
 	refresh := map[string]string{"eventId": eventID, "detailType": "Connect", "account": ""}
 	// The trigger is optional: it says in the UI and in the summary why a run that this call starts exists.
-	input := map[string]any{
+	var input any = map[string]any{
 		"connectionId": connectionID,
 		"trigger":      map[string]string{"reason": "Refresh after Connect", "eventId": eventID},
+	}
+	if len(os.Args) == 3 {
+		var raw any
+		if err := json.Unmarshal([]byte(os.Args[2]), &raw); err != nil {
+			fmt.Fprintln(os.Stderr, "input-json:", err)
+			os.Exit(2)
+		}
+		input = raw
 	}
 	run, err := c.SignalWithStartWorkflow(ctx, "sync-connection-"+connectionID, "refresh", refresh,
 		client.StartWorkflowOptions{TaskQueue: env("TEMPORAL_TASK_QUEUE", "listing-sync")},

@@ -229,6 +229,15 @@ describe('starting a sync from outside TypeScript', function () {
         const fromTs = await stack.client.workflow.getHandle(syncConnectionWorkflowId(c.connectionId)).result();
         assert.deepEqual(fromGo, fromTs);
         assert.equal(await iso.db.collection('listings').countDocuments({ team_id: c.teamId }), 5);
+
+        // A malformed start from Go (a number for connectionId) fails at once, named.
+        const bad = await run(binary, [`${c.connectionId}-malformed`, '{"connectionId": 7}'], {
+          env: { ...process.env, TEMPORAL_TASK_QUEUE: tq },
+        }).then(
+          () => assert.fail('the malformed start succeeded'),
+          (e: { stderr?: string }) => e.stderr ?? '',
+        );
+        assert.match(bad, /sync failed: InvalidInput: .*connectionId must be a non-empty string, not 7/, bad);
       },
       { env: { MONGODB_URI: iso.uri } },
     );
