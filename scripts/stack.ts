@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   accessSync,
@@ -6,6 +6,8 @@ import {
   createWriteStream,
   existsSync,
   mkdirSync,
+  closeSync,
+  openSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -21,6 +23,7 @@ import { startPostgres } from './postgres.ts';
 import { createSqsClient } from '../src/events/sqs.ts';
 import { SEARCH_ATTRIBUTES } from '../src/shared/search-attributes.ts';
 import { createEventQueues } from './event-queues.ts';
+import { runLanes } from './test-lanes.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const TOOLS = join(ROOT, '.tools', 'bin');
@@ -649,9 +652,13 @@ async function main(): Promise<number> {
   // The AWS SDK's notice that its 2027 releases need Node 22 would repeat in every test process; README says it once.
   if (mode === 'test') env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-  const run = (cmd: string, args: string[]) =>
+  const run = (cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; output?: string } = {}) =>
     new Promise<number>((resolveRun) => {
-      const child = spawn(cmd, args, { cwd: ROOT, env, stdio: 'inherit' });
+      // Output to a file (a lane that runs beside another) or to the terminal.
+      const fd = opts.output ? openSync(opts.output, 'w') : undefined;
+      const stdio: StdioOptions = fd === undefined ? 'inherit' : ['ignore', fd, fd];
+      const child = spawn(cmd, args, { cwd: ROOT, env: opts.env ?? env, stdio });
+      if (fd !== undefined) closeSync(fd);
       children.push(child);
       child.once('error', (err) => {
         console.error(`${cmd}: ${err.message}`);
@@ -661,8 +668,11 @@ async function main(): Promise<number> {
     });
 
   if (mode === 'test') {
-    const mochaArgs = rest.length > 0 ? rest : ['test/**/*.test.ts'];
-    await shutdown(await run(join(ROOT, 'node_modules', '.bin', 'mocha'), mochaArgs));
+    const mocha = join(ROOT, 'node_modules', '.bin', 'mocha');
+    // The whole suite runs in lanes (scripts/test-lanes.ts); files or options given run as given, in one process.
+    const code =
+      rest.length > 0 ? await run(mocha, rest) : await runLanes((args, opts) => run(mocha, args, opts), env, dataDir);
+    await shutdown(code);
     return 0;
   }
   if (mode === 'exec') {

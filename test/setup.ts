@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { appendFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { workflowTaskFailures } from './helpers/workflow-health.ts';
@@ -9,11 +10,16 @@ Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 // Every test's duration, for the slowest ten printed at the end: where a developer's time goes.
 const durations: Array<{ title: string; ms: number }> = [];
+const DURATIONS_FILE = process.env.TEST_DURATIONS_FILE;
 
 export const mochaHooks = {
   afterEach(this: Mocha.Context) {
     const test = this.currentTest;
-    if (test?.duration !== undefined) durations.push({ title: test.fullTitle(), ms: test.duration });
+    if (test?.duration === undefined) return;
+    const entry = { title: test.fullTitle(), ms: test.duration };
+    // In the full suite's lanes (scripts/test-lanes.ts) the runner prints the slowest of all lanes together.
+    if (DURATIONS_FILE) appendFileSync(DURATIONS_FILE, `${JSON.stringify(entry)}\n`);
+    else durations.push(entry);
   },
 
   /**

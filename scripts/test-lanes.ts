@@ -1,0 +1,51 @@
+// The full suite in two lanes on one stack. A few scenarios spend minutes waiting by design (a hung AWS endpoint must
+// exhaust its retry budget to fail by name) while using almost no CPU; they run in a mocha process of their own beside
+// everything else, so the suite's wall time is the rest's, not the sum. Only tests that share nothing mutable with the
+// others go in the waiting lane: each uses its own database, task queue and emulator accounts, and no test touches
+// the emulator's global state (faults, stats) or a server's life (the crash tests start stacks of their own).
+import { createReadStream, existsSync, readFileSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+
+/** Scenarios that mostly wait; everything else runs in the main lane. */
+export const WAITING_LANE = ['test/integration/hostile-aws.test.ts'];
+
+export type RunMocha = (args: string[], opts: { env: NodeJS.ProcessEnv; output?: string }) => Promise<number>;
+
+/**
+ * Runs the main lane with its output on the terminal and the waiting lane into a log that is printed once the main
+ * lane is done (interleaved spec output would be unreadable), then the ten slowest tests of both. The worst exit wins.
+ */
+export async function runLanes(runMocha: RunMocha, env: NodeJS.ProcessEnv, dataDir: string): Promise<number> {
+  const durations = join(dataDir, 'test-durations.jsonl');
+  const waitingLog = join(dataDir, 'logs', 'waiting-lane.log');
+  rmSync(durations, { force: true });
+  const laneEnv = { ...env, TEST_DURATIONS_FILE: durations };
+  const ignore = WAITING_LANE.flatMap((file) => ['--ignore', file]);
+
+  const waiting = runMocha(WAITING_LANE, { env: laneEnv, output: waitingLog });
+  const main = await runMocha(['test/**/*.test.ts', ...ignore], { env: laneEnv });
+  console.log(`\n  waiting lane (${WAITING_LANE.join(', ')}), run beside the rest:`);
+  const waited = await waiting;
+  await print(waitingLog);
+  printSlowest(durations);
+  return Math.max(main, waited);
+}
+
+async function print(file: string): Promise<void> {
+  if (!existsSync(file)) return;
+  const stream = createReadStream(file);
+  stream.pipe(process.stdout, { end: false });
+  await once(stream, 'close');
+}
+
+function printSlowest(file: string): void {
+  if (!existsSync(file)) return;
+  const all = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { title: string; ms: number });
+  const slowest = all.sort((a, b) => b.ms - a.ms).slice(0, 10);
+  console.log(`\n  slowest tests of both lanes (${all.length} tests):`);
+  for (const t of slowest) console.log(`    ${(t.ms / 1000).toFixed(1).padStart(6)} s  ${t.title}`);
+}
