@@ -178,6 +178,9 @@ describe('syncConnection with stub activities', function () {
           taskQueue,
           workflowId: `wf-cancel-${taskQueue}`,
           args: [{ connectionId: 'c1' }],
+          // A workflow task stays open while a local activity runs, until 80 % of this timeout (the default 10 s
+          // would hold the query and then the cancel for 8 s each); a shorter one only makes the test wait less.
+          workflowTaskTimeout: '2 seconds',
         });
         await eventually('listing', async () => (await handle.query(progressQuery)).phase === 'listing');
         await handle.cancel();
