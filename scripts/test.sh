@@ -19,13 +19,32 @@ if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] && command -v apt-get >/dev/nu
     { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; } ||
     echo "Could not install chromium; the Web UI tests will fail (set CHROMIUM_PATH to a Chromium binary)" >&2
 fi
+# The static checks, and the build the worker-process tests run (the compiled worker and its prebuilt workflow
+# bundle in dist/): independent of each other, so they run side by side; each one's output is shown if it fails.
+checks=$(mktemp -d)
+check() {
+  local name=$1
+  shift
+  ("$@" >"$checks/$name.log" 2>&1 && echo 0 >"$checks/$name.rc" || echo $? >"$checks/$name.rc") &
+}
 if [ $# -eq 0 ]; then
-  npx tsc -p tsconfig.json --noEmit
-  npx eslint .
-  npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
-  node --import tsx scripts/lint-templates.ts
-  scripts/cfn-lint.sh
+  check typecheck npx tsc -p tsconfig.json --noEmit
+  check eslint npx eslint .
+  check prettier npx prettier --check .
+  check templates sh -c 'node --import tsx scripts/lint-templates.ts && scripts/cfn-lint.sh'
 fi
-# The worker-process tests run the compiled worker and its prebuilt workflow bundle (dist/).
-build_log=$(npm run --silent build 2>&1) || { echo "$build_log" >&2; echo "npm run build failed" >&2; exit 1; }
+check build npm run --silent build
+wait
+failed=""
+for rc in "$checks"/*.rc; do
+  name=$(basename "$rc" .rc)
+  if [ "$(cat "$rc")" != 0 ]; then
+    cat "$checks/$name.log" >&2
+    failed="$failed $name"
+  elif [ "$name" = templates ]; then
+    cat "$checks/$name.log"
+  fi
+done
+rm -rf "$checks"
+[ -z "$failed" ] || { echo "failed:$failed" >&2; exit 1; }
 exec node --import tsx scripts/stack.ts test "$@"
