@@ -3,6 +3,8 @@
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
@@ -13,6 +15,7 @@ import { syncConnectionWorkflowId } from '../src/shared/workflow-ids.ts';
 import { sendEvent, sendRaw, queueDepth, syncRuns } from '../test/helpers/events.ts';
 import { testCatalogEvent } from '../src/domain/catalog-event.ts';
 import { emulator, makeProducts } from '../test/helpers/emulator.ts';
+import { baselineTree } from './lib/worker-process.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -21,6 +24,13 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '2' },
     rates: { type: 'string', default: '2,5,10,15,20' },
     burst: { type: 'string', default: '100' },
+    // --baseline <ref>: the same bench by a worker of `ref` and one of this checkout, each on a fresh stack of its
+    // own, in the order --order names (ab, or abba so that a drift of the host weighs on both sides alike).
+    baseline: { type: 'string' },
+    order: { type: 'string', default: 'abba' },
+    // Set by --baseline for each side: the checkout whose worker runs, and its workflow bundle.
+    tree: { type: 'string' },
+    bundle: { type: 'string' },
   },
 });
 const EVENTS = Number(args.events);
@@ -32,8 +42,17 @@ if (![EVENTS, RATE, BURST, ...RATES].every((n) => Number.isFinite(n) && n > 0)) 
   throw new Error('--events, --rate, --rates and --burst take positive numbers');
 }
 
-const bundlePath = '.data/bench-workflow-bundle.js';
-execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bundle-workflows.ts', bundlePath], { stdio: 'ignore' });
+if (args.baseline) {
+  if (args.order !== 'ab' && args.order !== 'abba') throw new Error('--order takes ab or abba');
+  await compareWithBaseline(args.baseline, args.order);
+  process.exit(0);
+}
+
+const tree = resolve(args.tree ?? '.');
+const bundlePath = args.bundle ?? '.data/bench-workflow-bundle.js';
+if (!args.bundle) {
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bundle-workflows.ts', bundlePath], { stdio: 'ignore' });
+}
 
 const ownStack = process.env.TEMPORAL_ADDRESS
   ? null
@@ -75,18 +94,23 @@ await db.collection('connections').insertMany(
 );
 
 const taskQueue = `bench-events-${stamp}`;
-const worker = spawn(process.execPath, ['--max-old-space-size=256', '--import', 'tsx', 'src/worker/main.ts'], {
-  env: {
-    ...process.env,
-    MONGODB_URI: dbUrl.toString(),
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    WORKFLOW_BUNDLE_PATH: bundlePath,
-    EVENTS_QUEUE_URL: queues.queueUrl,
-    EVENTS_DLQ_URL: queues.deadLetterQueueUrl,
-    LOG_LEVEL: 'INFO',
+const worker = spawn(
+  process.execPath,
+  ['--max-old-space-size=256', '--import', 'tsx', join(tree, 'src/worker/main.ts')],
+  {
+    cwd: tree,
+    env: {
+      ...process.env,
+      MONGODB_URI: dbUrl.toString(),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      WORKFLOW_BUNDLE_PATH: resolve(bundlePath),
+      EVENTS_QUEUE_URL: queues.queueUrl,
+      EVENTS_DLQ_URL: queues.deadLetterQueueUrl,
+      LOG_LEVEL: 'INFO',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
   },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+);
 let workerOut = '';
 worker.stdout.on('data', (chunk: Buffer) => {
   if (!workerOut.includes('Polling the Catalog event queue')) workerOut += chunk.toString();
@@ -231,3 +255,58 @@ await connection.close();
 await mongo.db().dropDatabase();
 await mongo.close();
 await ownStack?.stop();
+
+/**
+ * Runs this bench once per side, each in a process of its own with a fresh stack (as a single run does), and prints
+ * each side's p95 per rate and the median of each.
+ */
+async function compareWithBaseline(ref: string, order: 'ab' | 'abba'): Promise<void> {
+  const root = process.cwd();
+  const base = baselineTree(root, ref);
+  const working = { label: 'working tree', tree: root, bundle: resolve('.data/bench-workflow-bundle.js') };
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bundle-workflows.ts', working.bundle], {
+    stdio: 'ignore',
+  });
+  const baseline = { label: `${base.commit} (baseline)`, tree: base.tree, bundle: base.bundle };
+  const sides = order === 'abba' ? [baseline, working, working, baseline] : [baseline, working];
+  const passOn = ['events', 'rate', 'rates', 'burst'].flatMap((k) => [`--${k}`, String(args[k as keyof typeof args])]);
+  // p95 in ms per side label, per measured line ("event → changed row updated at 10/s").
+  const p95s = new Map<string, Map<string, number[]>>();
+  for (const side of sides) {
+    console.log(`\n${side.label}:`);
+    const out = await new Promise<string>((resolveRun, reject) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', fileURLToPath(import.meta.url), ...passOn, '--tree', side.tree, '--bundle', side.bundle],
+        {
+          cwd: root,
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        },
+      );
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        process.stdout.write(chunk);
+      });
+      child.once('exit', (code) => (code === 0 ? resolveRun(text) : reject(new Error(`${side.label}: exit ${code}`))));
+    });
+    for (const [, what, p95] of out.matchAll(/^(.+ at [\d.]+\/s): .* p95 (\d+) ms/gm)) {
+      const byWhat = p95s.get(what!) ?? new Map<string, number[]>();
+      byWhat.set(side.label, [...(byWhat.get(side.label) ?? []), Number(p95)]);
+      p95s.set(what!, byWhat);
+    }
+  }
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  };
+  console.log(`\np95 per side (runs in the order ${sides.map((s) => s.label).join(', ')}), median in brackets:`);
+  for (const [what, bySide] of p95s) {
+    const cells = [baseline.label, working.label].map((label) => {
+      const xs = bySide.get(label) ?? [];
+      return `${label} ${xs.join(' / ')} ms (${xs.length ? median(xs) : '-'})`;
+    });
+    console.log(`  ${what}: ${cells.join('; ')}`);
+  }
+}
