@@ -2,7 +2,10 @@
 // exhaust its retry budget to fail by name) while using almost no CPU; they run in a mocha process of their own beside
 // everything else, so the suite's wall time is the rest's, not the sum. Only tests that share nothing mutable with the
 // others go in the waiting lane: each uses its own database, task queue and emulator accounts, and no test touches
-// the emulator's global state (faults, stats) or a server's life (the crash tests start stacks of their own).
+// the emulator's global state (faults, stats) or a server's life (the crash tests start stacks of their own). The one
+// thing a namespace shares across task queues is a Worker Deployment's Current version, which every test worker sets
+// to its own build: the waiting lane's workers belong to a deployment of their own, so a main-lane worker of another
+// build (the tracing test's) cannot route the waiting lane's SyncAll runs to a build that has no worker there.
 import { createReadStream, existsSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -21,9 +24,14 @@ export async function runLanes(runMocha: RunMocha, env: NodeJS.ProcessEnv, dataD
   const waitingLog = join(dataDir, 'logs', 'waiting-lane.log');
   rmSync(durations, { force: true });
   const laneEnv = { ...env, TEST_DURATIONS_FILE: durations };
+  const waitingEnv = { ...laneEnv, TEMPORAL_DEPLOYMENT_NAME: 'listing-sync-waiting-lane' };
   const ignore = WAITING_LANE.flatMap((file) => ['--ignore', file]);
 
-  const waiting = runMocha(WAITING_LANE, { env: laneEnv, output: waitingLog });
+  // A lane that cannot even start counts as failed, without waiting for the other to notice.
+  const waiting = runMocha(WAITING_LANE, { env: waitingEnv, output: waitingLog }).catch((err: unknown) => {
+    console.error(`the waiting lane did not run: ${(err as Error).message}`);
+    return 1;
+  });
   const main = await runMocha(['test/**/*.test.ts', ...ignore], { env: laneEnv });
   console.log(`\n  waiting lane (${WAITING_LANE.join(', ')}), run beside the rest:`);
   const waited = await waiting;
@@ -41,10 +49,16 @@ async function print(file: string): Promise<void> {
 
 function printSlowest(file: string): void {
   if (!existsSync(file)) return;
+  // A lane killed mid-write leaves half a line: skip it rather than lose the run's ending.
   const all = readFileSync(file, 'utf8')
     .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as { title: string; ms: number });
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as { title: string; ms: number }];
+      } catch {
+        return [];
+      }
+    });
   const slowest = all.sort((a, b) => b.ms - a.ms).slice(0, 10);
   console.log(`\n  slowest tests of both lanes (${all.length} tests):`);
   for (const t of slowest) console.log(`    ${(t.ms / 1000).toFixed(1).padStart(6)} s  ${t.title}`);
