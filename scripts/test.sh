@@ -22,9 +22,12 @@ fi
 # The static checks, and the build the worker-process tests run (the compiled worker and its prebuilt workflow
 # bundle in dist/): independent of each other, so they run side by side; each one's output is shown if it fails.
 checks=$(mktemp -d)
+trap 'rm -rf "$checks"' EXIT
+names=()
 check() {
   local name=$1
   shift
+  names+=("$name")
   ("$@" >"$checks/$name.log" 2>&1 && echo 0 >"$checks/$name.rc" || echo $? >"$checks/$name.rc") &
 }
 if [ $# -eq 0 ]; then
@@ -36,9 +39,9 @@ fi
 check build npm run --silent build
 wait
 failed=""
-for rc in "$checks"/*.rc; do
-  name=$(basename "$rc" .rc)
-  if [ "$(cat "$rc")" != 0 ]; then
+for name in "${names[@]}"; do
+  # No exit code written (the job was killed) counts as a failure too.
+  if [ "$(cat "$checks/$name.rc" 2>/dev/null)" != 0 ]; then
     cat "$checks/$name.log" >&2
     failed="$failed $name"
   elif [ "$name" = templates ]; then
@@ -46,5 +49,6 @@ for rc in "$checks"/*.rc; do
   fi
 done
 rm -rf "$checks"
+trap - EXIT
 [ -z "$failed" ] || { echo "failed:$failed" >&2; exit 1; }
 exec node --import tsx scripts/stack.ts test "$@"
