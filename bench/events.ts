@@ -24,8 +24,8 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '2' },
     rates: { type: 'string', default: '2,5,10,15,20' },
     burst: { type: 'string', default: '100' },
-    // --baseline <ref>: the same bench by a worker of `ref` and one of this checkout, each on a fresh stack of its
-    // own, in the order --order names (ab, or abba so that a drift of the host weighs on both sides alike).
+    // --baseline <ref>: the same bench by a worker of `ref` and one of this checkout, each on a stack started for it,
+    // in the order --order names (ab, or abba so that a drift of the host weighs on both sides alike).
     baseline: { type: 'string' },
     order: { type: 'string', default: 'abba' },
     // Set by --baseline for each side: the checkout whose worker runs, and its workflow bundle.
@@ -257,7 +257,8 @@ await mongo.close();
 await ownStack?.stop();
 
 /**
- * Runs this bench once per side, each in a process of its own with a fresh stack (as a single run does), and prints
+ * Runs this bench once per side, each in a process of its own that starts its own stack as a single run does (a new
+ * Temporal dev server; the PostgreSQL cluster under .data/bench-events is kept between runs), and prints
  * each side's p95 per rate and the median of each.
  */
 async function compareWithBaseline(ref: string, order: 'ab' | 'abba'): Promise<void> {
@@ -291,7 +292,8 @@ async function compareWithBaseline(ref: string, order: 'ab' | 'abba'): Promise<v
       });
       child.once('exit', (code) => (code === 0 ? resolveRun(text) : reject(new Error(`${side.label}: exit ${code}`))));
     });
-    for (const [, what, p95] of out.matchAll(/^(.+ at [\d.]+\/s): .* p95 (\d+) ms/gm)) {
+    // A rate where no event finished has a p95 of NaN: kept, so a failed side shows as such.
+    for (const [, what, p95] of out.matchAll(/^(.+ at [\d.]+\/s): .* p95 (\d+|NaN) ms/gm)) {
       const byWhat = p95s.get(what!) ?? new Map<string, number[]>();
       byWhat.set(side.label, [...(byWhat.get(side.label) ?? []), Number(p95)]);
       p95s.set(what!, byWhat);
