@@ -5,7 +5,7 @@
 // Compatibility rule: within v1 a change is additive only (a new optional field, a new failure type). A change the
 // test flags that removes or retypes a field is a v2, published beside v1, never over it.
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createGenerator } from 'ts-json-schema-generator';
 import { FAILURES } from '../src/shared/failures.ts';
 
@@ -55,7 +55,7 @@ export function render(doc: unknown): string {
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   mkdirSync(CONTRACT_DIR, { recursive: true });
   for (const [file, doc] of Object.entries(contractDocuments())) writeFileSync(`${CONTRACT_DIR}${file}`, render(doc));
   console.log(`wrote ${CONTRACT_DIR}`);

@@ -428,7 +428,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       // Left to itself the dev server derives its HTTP API port from the frontend's and fails when that is taken.
       const httpPort = await freePort();
       args.push('--http-port', String(httpPort));
-      // Temporal's HTTP API, as app code in another language calls it (README, "For app developers").
+      // Temporal's HTTP API, as app code in another language calls it (docs/app-contract.md).
       env.TEMPORAL_HTTP_URL = `http://127.0.0.1:${httpPort}`;
       args.push('--namespace', 'default', '--log-level', 'warn');
       for (const key of SEARCH_ATTRIBUTES) {

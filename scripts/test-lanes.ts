@@ -36,7 +36,8 @@ export async function runLanes(runMocha: RunMocha, env: NodeJS.ProcessEnv, dataD
   console.log(`\n  waiting lane (${WAITING_LANE.join(', ')}), run beside the rest:`);
   const waited = await waiting;
   await print(waitingLog);
-  printSlowest(durations);
+  const all = readDurations(durations);
+  printSlowest(all, `slowest tests of both lanes (${all.length} tests)`);
   return Math.max(main, waited);
 }
 
@@ -47,19 +48,30 @@ async function print(file: string): Promise<void> {
   await once(stream, 'close');
 }
 
-function printSlowest(file: string): void {
-  if (!existsSync(file)) return;
+export interface TestDuration {
+  title: string;
+  ms: number;
+}
+
+function readDurations(file: string): TestDuration[] {
+  if (!existsSync(file)) return [];
   // A lane killed mid-write leaves half a line: skip it rather than lose the run's ending.
-  const all = readFileSync(file, 'utf8')
+  return readFileSync(file, 'utf8')
     .split('\n')
     .flatMap((line) => {
       try {
-        return [JSON.parse(line) as { title: string; ms: number }];
+        return [JSON.parse(line) as TestDuration];
       } catch {
         return [];
       }
     });
-  const slowest = all.sort((a, b) => b.ms - a.ms).slice(0, 10);
-  console.log(`\n  slowest tests of both lanes (${all.length} tests):`);
-  for (const t of slowest) console.log(`    ${(t.ms / 1000).toFixed(1).padStart(6)} s  ${t.title}`);
+}
+
+/** The ten slowest tests under `heading`: where a developer's time goes (also printed by a single mocha run). */
+export function printSlowest(durations: TestDuration[], heading: string): void {
+  if (durations.length === 0) return;
+  console.log(`\n  ${heading}:`);
+  for (const t of [...durations].sort((a, b) => b.ms - a.ms).slice(0, 10)) {
+    console.log(`    ${(t.ms / 1000).toFixed(1).padStart(6)} s  ${t.title}`);
+  }
 }

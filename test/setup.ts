@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { printSlowest, type TestDuration } from '../scripts/test-lanes.ts';
 import { workflowTaskFailures } from './helpers/workflow-health.ts';
 
 // Expected failures (denied roles, broken connections) are logged by the SDK at WARN with stack traces;
@@ -9,7 +10,7 @@ import { workflowTaskFailures } from './helpers/workflow-health.ts';
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 // Every test's duration, for the slowest ten printed at the end: where a developer's time goes.
-const durations: Array<{ title: string; ms: number }> = [];
+const durations: TestDuration[] = [];
 const DURATIONS_FILE = process.env.TEST_DURATIONS_FILE;
 
 export const mochaHooks = {
@@ -28,11 +29,7 @@ export const mochaHooks = {
    * only checks its result would not notice; this checks every chain every test started, whichever test it was.
    */
   async afterAll(this: Mocha.Context) {
-    const slowest = [...durations].sort((a, b) => b.ms - a.ms).slice(0, 10);
-    if (slowest.length > 0) {
-      console.log('\n  slowest tests:');
-      for (const t of slowest) console.log(`    ${(t.ms / 1000).toFixed(1).padStart(6)} s  ${t.title}`);
-    }
+    printSlowest(durations, 'slowest tests');
     if (!process.env.TEMPORAL_ADDRESS) return; // replay and unit tests alone: no server
     this.timeout(120_000);
     const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });

@@ -36,7 +36,8 @@ let outcome: Build | Error | undefined;
 
 /**
  * The compiled worker, built first (`npm run build`, synchronously) when dist/ is missing or older than src/.
- * scripts/test.sh builds before every run, so under `npm test` this only checks; the outcome is kept for the process.
+ * scripts/test.sh builds before every run but the quick one (`npm test`, which runs no worker-process test), so there
+ * this only checks; the outcome is kept for the process.
  */
 export function ensureBuilt(): Build {
   if (!outcome) {

@@ -14,8 +14,6 @@ import type {
   Product as EmulatorProduct,
 } from '../../emulator/state.ts';
 
-export type EmulatorOperation = 'AssumeRole' | 'ListEntities' | 'DescribeEntity' | 'BatchDescribeEntities';
-
 type PerOperation = Record<string, number>;
 
 export interface EmulatorStats {

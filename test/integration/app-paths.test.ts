@@ -17,6 +17,7 @@ import {
   type TestStack,
 } from '../helpers/stack.ts';
 import { emulator, makeProducts } from '../helpers/emulator.ts';
+import { syncRuns } from '../helpers/events.ts';
 import { eventually } from '../helpers/wait.ts';
 
 const run = promisify(execFile);
@@ -36,8 +37,9 @@ async function http(method: 'GET' | 'POST', path: string, body?: unknown): Promi
 }
 
 /** Long-polls the run's close event over HTTP, as an app waiting for the outcome would. */
-async function closeEvent(workflowId: string): Promise<Record<string, any>> {
-  for (;;) {
+async function closeEvent(workflowId: string, timeoutMs = 120_000): Promise<Record<string, any>> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
     const page = await http(
       'GET',
       `/api/v1/namespaces/default/workflows/${encodeURIComponent(workflowId)}/history?waitNewEvent=true&historyEventFilterType=HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT`,
@@ -45,11 +47,12 @@ async function closeEvent(workflowId: string): Promise<Record<string, any>> {
     const event = (page.history?.events as Array<Record<string, any>> | undefined)?.[0];
     if (event) return event;
   }
+  throw new Error(`${workflowId} did not close within ${timeoutMs / 1000} s`);
 }
 
 const counts = (s: Pick<SyncSummary, 'total_aws' | 'imported' | 'matched'>) => [s.total_aws, s.imported, s.matched];
 
-// The integration contract from outside TypeScript (README, "For app developers"): the same sync started through
+// The integration contract from outside TypeScript (docs/app-contract.md): the same sync started through
 // Temporal's HTTP API and through the temporal CLI, run by the TypeScript worker, read back the same way.
 describe('starting a sync from outside TypeScript', function () {
   this.timeout(180_000);
@@ -152,11 +155,7 @@ describe('starting a sync from outside TypeScript', function () {
     });
     const rows = () => iso.db.collection('listings').countDocuments({ team_id: c.teamId });
     const workflowId = syncConnectionWorkflowId(c.connectionId);
-    const runsOfSync = async () => {
-      let n = 0;
-      for await (const _ of stack.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) n += 1;
-      return n;
-    };
+    const runsOfSync = async () => (await syncRuns(stack.client, c.connectionId)).length;
     await withWorker(
       tq,
       async () => {
