@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
-import { syncAllInputProblems, syncConnectionInputProblems } from '../../src/shared/workflow-inputs.ts';
+import {
+  refreshRequestProblems,
+  syncAllInputProblems,
+  syncConnectionInputProblems,
+} from '../../src/shared/workflow-inputs.ts';
 
 describe('workflow inputs from any caller', () => {
   it('takes a well-formed syncConnection input, a refresh and a hand-over, and fields it does not know', () => {
@@ -46,9 +50,19 @@ describe('workflow inputs from any caller', () => {
         batchSize: 1000,
         awaitingReports: ['c3'],
         reportDeadline: '3 seconds',
+        totals: {
+          connections: { succeeded: 3, failed: 1, skipped: 0 },
+          total_aws: 9,
+          matched: 2,
+          updated: 1,
+          auto_linked: 0,
+          imported: 7,
+        },
+        failures: [{ connection_id: 'c2', type: 'AssumeRoleDenied', message: 'denied' }],
       }),
       [],
     );
+    assert.deepEqual(syncAllInputProblems({ cursor: null, failures: [] }), []);
   });
 
   it('names each problem of a malformed syncAll input', () => {
@@ -62,5 +76,27 @@ describe('workflow inputs from any caller', () => {
     assert.equal(problems.length, 4, problems.join('\n'));
     assert.match(problems.join(), /concurrency must be an integer from 1 to 1000, not 0/);
     assert.match(problems.join(), /batchSize .* not "lots"/);
+  });
+
+  it("names a malformed deadline and malformed hand-over fields, which the chain's last run would trip on", () => {
+    assert.match(syncAllInputProblems({ reportDeadline: 'soon' }).join(), /reportDeadline .* not "soon"/);
+    assert.match(syncAllInputProblems({ chainStartedAt: 'yesterday' }).join(), /chainStartedAt must be an ISO date/);
+    assert.match(syncAllInputProblems({ cursor: { kind: 'uuid', value: 'x' } }).join(), /cursor must be null or/);
+    assert.match(syncAllInputProblems({ totals: {} }).join(), /totals must hold non-negative integers/);
+    const negative = { connections: { succeeded: -1, failed: 0, skipped: 0 }, total_aws: 0, matched: 0, updated: 0 };
+    assert.match(syncAllInputProblems({ totals: { ...negative, auto_linked: 0, imported: 0 } }).join(), /totals/);
+    assert.match(syncAllInputProblems({ failures: [{ connection_id: 'c1' }] }).join(), /failures must be an array/);
+  });
+
+  it('names what a refresh payload lacks', () => {
+    assert.deepEqual(refreshRequestProblems({ eventId: 'e1', detailType: 'Connect', account: '' }), []);
+    assert.match(
+      refreshRequestProblems(undefined).join(),
+      /must be \{"eventId", "detailType", "account"\}, not missing/,
+    );
+    assert.deepEqual(refreshRequestProblems({ eventId: 'e1', account: 1 }), [
+      'detailType must be a string, not missing',
+      'account must be a string, not 1',
+    ]);
   });
 });

@@ -218,6 +218,8 @@ describe('malformed starts', function () {
           ['syncConnection', []],
           ['previewConnectionSync', [{ connection_id: 'c1' }]],
           ['syncAll', [{ batchSize: 'lots' }]],
+          // Would have passed the start and failed the chain's last workflow task, again and again.
+          ['syncAll', [{ reportDeadline: 'soon', totals: {} }]],
         ];
         for (const [i, [type, args]] of starts.entries()) {
           const handle = await client.workflow.start(type, {
