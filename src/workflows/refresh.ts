@@ -1,8 +1,9 @@
 // A sync's refresh bookkeeping: Catalog events arrive as `refresh` signals. One that arrives before the run lists
 // is covered by this run; one that arrives later may describe a change the listing missed, so it asks for an extra
 // run, which first waits for the burst to settle. Any number of them during one run make one extra run.
-import { condition, setHandler } from '@temporalio/workflow';
+import { condition, log, setHandler, uuid4 } from '@temporalio/workflow';
 import type { RefreshRequest } from '../shared/types.ts';
+import { refreshRequestProblems } from '../shared/workflow-inputs.ts';
 import { refreshSignal } from './signals.ts';
 
 /** An extra run waits until refreshes stop for this long, so a burst of events makes one run... */
@@ -17,9 +18,9 @@ export class Refreshes {
 
   /** Registers the signal handler: construct before the run's first await, so no early signal is missed. */
   constructor() {
-    setHandler(refreshSignal, (request) => {
+    setHandler(refreshSignal, (payload: unknown) => {
       this.heard = true;
-      if (this.listing) this.extra ??= request;
+      if (this.listing) this.extra ??= asRefreshRequest(payload);
     });
   }
 
@@ -42,4 +43,16 @@ export class Refreshes {
       if (left <= 0 || !(await condition(() => this.heard, Math.min(REFRESH_QUIET_MS, left)))) return;
     }
   }
+}
+
+/**
+ * A signal from any caller (the temporal CLI, another SDK) may carry no payload or a malformed one. Its intent is
+ * still a refresh, so it gets one, named as such, and the log says what was wrong with it; used as it came, it would
+ * leave an extra run without a trigger and a SyncAll chain without its report.
+ */
+function asRefreshRequest(payload: unknown): RefreshRequest {
+  const problems = refreshRequestProblems(payload);
+  if (problems.length === 0) return payload as RefreshRequest;
+  log.warn('A refresh signal with a malformed payload; refreshing anyway', { problems });
+  return { eventId: `refresh-signal-${uuid4()}`, detailType: 'refresh signal', account: '' };
 }

@@ -111,6 +111,47 @@ describe('syncConnection with stub activities', function () {
     );
   });
 
+  it('makes the extra run for a refresh signal sent without a payload, named as such', async () => {
+    const listing = gate();
+    let assumed = 0;
+    let patientCalls = 0;
+    const unavailable: SyncError = { type: 'CatalogUnavailable', message: 'ListEntities SaaSProduct failed: 503' };
+    await withStubWorker(
+      'wf-bare-refresh',
+      {
+        assumeRole: stub((ref: RunRef) => ((assumed += 1), role(ref.connectionId))),
+        // The first run lists SaaSProduct on the patient path (its workflow task done), where the signal reaches it.
+        listFirstPages: stub(() =>
+          assumed === 1
+            ? listed(0, { SaaSProduct: { entityType: 'SaaSProduct', status: 'interrupted', error: unavailable } })
+            : listed(1),
+        ),
+        listEntities: async () => {
+          patientCalls += 1;
+          await listing.wait;
+          return listed(1)[0]!;
+        },
+        reconcile: stub(() => summary(1)),
+        recordSyncFailure: stub(() => undefined),
+      },
+      async ({ client, taskQueue }) => {
+        const workflowId = `wf-bare-refresh-${taskQueue}`;
+        const handle = await client.workflow.start<typeof syncConnection>('syncConnection', {
+          taskQueue,
+          workflowId,
+          args: [{ connectionId: 'c1' }],
+        });
+        await eventually('the patient listing', () => patientCalls === 1);
+        // As `temporal workflow signal --name refresh` sends it, with no input.
+        await handle.signal('refresh');
+        listing.open();
+        const result = await client.workflow.getHandle<typeof syncConnection>(workflowId).result();
+        assert.equal(assumed, 2, 'the first run, then one extra run');
+        assert.equal(result.trigger, 'Refresh after refresh signal');
+      },
+    );
+  });
+
   it('makes the extra run a refresh asked for even when the run ends failed, and that run reports the outcome', async () => {
     const listing = gate();
     let fixed = false;
